@@ -1,0 +1,71 @@
+"""Health checks: the message classes, the registry and the concurrent runner.
+
+This is the documented ``from dockerflow import checks`` API::
+
+    from dockerflow import checks
+
+    @checks.register
+    def check_storage():
+        return [checks.Warning("storage is slow", id="acme.health.W001")]
+
+    results = checks.run_checks(checks.get_checks().items())
+    results.level, results.statuses, results.details
+"""
+
+from .messages import (
+    CRITICAL,
+    DEBUG,
+    ERROR,
+    INFO,
+    STATUSES,
+    WARNING,
+    CheckMessage,
+    Critical,
+    Debug,
+    Error,
+    Info,
+    Warning,
+    level_to_text,
+)
+from .registry import (
+    DEFAULT_CHECK_TIMEOUT,
+    CheckDetail,
+    CheckFn,
+    CheckRegistry,
+    ChecksResults,
+    clear_checks,
+    default_registry,
+    get_checks,
+    register,
+    register_partial,
+    run_checks,
+    run_checks_async,
+)
+
+__all__ = [
+    "CRITICAL",
+    "DEBUG",
+    "DEFAULT_CHECK_TIMEOUT",
+    "ERROR",
+    "INFO",
+    "STATUSES",
+    "WARNING",
+    "CheckDetail",
+    "CheckFn",
+    "CheckMessage",
+    "CheckRegistry",
+    "ChecksResults",
+    "Critical",
+    "Debug",
+    "Error",
+    "Info",
+    "Warning",
+    "clear_checks",
+    "default_registry",
+    "get_checks",
+    "level_to_text",
+    "register",
+    "register_partial",
+    "run_checks",
+    "run_checks_async",
+]

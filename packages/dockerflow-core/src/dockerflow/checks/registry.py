@@ -1,0 +1,477 @@
+"""Registering health checks and running them.
+
+A *check* is a callable taking no arguments that returns an iterable of
+:class:`~dockerflow.checks.CheckMessage` (or ``None``/an empty list when all is
+well). It may be a plain function or an ``async def`` coroutine function.
+
+Checks are kept in a :class:`CheckRegistry`. The module-level functions
+(:func:`register`, :func:`get_checks`, :func:`clear_checks`, ...) work on a default
+registry shared by the process, as the reference documentation describes; a
+framework integration gives each application a registry of its own so two apps in
+one process never share checks.
+
+Running checks (:func:`run_checks`, :func:`run_checks_async`):
+
+* every check runs concurrently: sync checks on a bounded thread pool, async
+  checks as tasks on the running event loop;
+* every check is bounded by a timeout (:data:`DEFAULT_CHECK_TIMEOUT` seconds, or
+  the ``timeout`` given to the run, or the one given to :func:`register` for that
+  check). A check that raises or times out becomes an error message with a stable
+  ID from :mod:`dockerflow.health`; its exception is logged with its traceback.
+  A run never raises because of a check and never waits longer than the timeout;
+* a check that is still running from an earlier run (hung on a dead socket, say)
+  is reported timed out at once instead of being started again;
+* results keep the order the checks were given in; messages whose ID is silenced
+  are dropped; every other message is logged at its own level as ``ID: message``
+  on the ``dockerflow.checks.registry`` logger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeoutError
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypedDict, TypeVar, overload
+
+from .. import health
+from .messages import CheckMessage, Error, level_to_text
+
+__all__ = [
+    "DEFAULT_CHECK_TIMEOUT",
+    "CheckDetail",
+    "CheckFn",
+    "CheckRegistry",
+    "ChecksResults",
+    "clear_checks",
+    "get_checks",
+    "register",
+    "register_partial",
+    "run_checks",
+    "run_checks_async",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a check may run before it is reported as timed out.
+DEFAULT_CHECK_TIMEOUT = 5.0
+#: The most sync checks that run at the same time (the size of the thread pool).
+MAX_CHECK_THREADS = 16
+
+#: A health check: takes no arguments, returns (or resolves to) check messages.
+CheckFn: TypeAlias = Callable[[], Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_TIMEOUT_ATTR = "dockerflow_check_timeout"
+
+
+class CheckDetail(TypedDict):
+    """What the heartbeat reports of one check that produced messages."""
+
+    status: str
+    level: int
+    messages: dict[str, str]
+
+
+@dataclass
+class ChecksResults:
+    """The outcome of running a set of checks.
+
+    :ivar details: for each check that reported something (level above ``0``), its
+        status, level and messages keyed by message ID.
+    :ivar statuses: the status text of every check, ``"ok"`` included, in the order
+        the checks ran.
+    :ivar level: the worst level across all checks (``0`` when all are fine).
+    """
+
+    details: dict[str, CheckDetail] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+    level: int = 0
+
+
+def _validate_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(f"A check timeout must be a positive number of seconds, not {timeout!r}")
+    return float(timeout)
+
+
+class CheckRegistry:
+    """An ordered collection of named checks.
+
+    An application that owns a registry keeps its checks apart from every other
+    application in the process::
+
+        registry = CheckRegistry()
+
+        @registry.register
+        def check_storage():
+            ...
+
+        results = run_checks(registry.get_checks().items())
+    """
+
+    def __init__(self) -> None:
+        self._checks: dict[str, CheckFn] = {}
+
+    @overload
+    def register(self, func: F, name: str | None = None, *, timeout: float | None = None) -> F: ...
+
+    @overload
+    def register(
+        self, func: None = None, name: str | None = None, *, timeout: float | None = None
+    ) -> Callable[[F], F]: ...
+
+    def register(
+        self, func: F | None = None, name: str | None = None, *, timeout: float | None = None
+    ) -> F | Callable[[F], F]:
+        """Register ``func`` as a check; usable as ``@register``, ``@register()``
+        and ``@register(name="...", timeout=2.0)``.
+
+        :param name: the name the check is reported under (default: the function's
+            ``__name__``). Registering a second check under a name replaces the first.
+        :param timeout: seconds this check may run, overriding the run's timeout.
+        :returns: ``func`` itself, so the decorated function stays callable.
+        """
+        if func is None:
+            return functools.partial(self.register, name=name, timeout=timeout)
+        if not callable(func):
+            raise TypeError(f"A check must be callable, not {func!r}")
+        timeout = _validate_timeout(timeout)
+        if name is None:
+            name = getattr(func, "__name__", None) or repr(func)
+        if timeout is not None:
+            try:
+                setattr(func, _TIMEOUT_ATTR, timeout)
+            except (AttributeError, TypeError):
+                func = _with_timeout(func, timeout)
+        logger.debug("Registered Dockerflow check %s", name)
+        self._checks[name] = func
+        return func
+
+    def register_partial(
+        self, func: Callable[..., Any], *args: Any, name: str | None = None, timeout: float | None = None
+    ) -> CheckFn:
+        """Register ``func`` called with ``args`` as a check, e.g.
+        ``register_partial(check_redis_connected, client)``.
+
+        The check is named after ``func`` unless ``name`` is given.
+        """
+        partial = functools.partial(func, *args)
+        check: CheckFn = functools.update_wrapper(partial, func)
+        return self.register(check, name=name or getattr(func, "__name__", None), timeout=timeout)
+
+    def get_checks(self) -> dict[str, CheckFn]:
+        """Return the registered checks, name to callable, in registration order.
+
+        The mapping is the registry's own: mutating it changes the registry.
+        """
+        return self._checks
+
+    def unregister(self, name: str) -> None:
+        """Remove the check registered as ``name`` (no error if there is none)."""
+        self._checks.pop(name, None)
+
+    def clear(self) -> None:
+        """Remove every registered check."""
+        self._checks.clear()
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._checks
+
+
+def _with_timeout(func: Callable[..., Any], timeout: float) -> CheckFn:
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapper() -> Any:
+            return await func()
+
+        wrapper: Callable[..., Any] = async_wrapper
+    else:
+
+        @functools.wraps(func)
+        def sync_wrapper() -> Any:
+            return func()
+
+        wrapper = sync_wrapper
+    setattr(wrapper, _TIMEOUT_ATTR, timeout)
+    return wrapper
+
+
+#: The process-wide registry behind the module-level functions.
+default_registry = CheckRegistry()
+register = default_registry.register
+register_partial = default_registry.register_partial
+get_checks = default_registry.get_checks
+clear_checks = default_registry.clear
+
+
+# --- running ---------------------------------------------------------------------
+
+_pool: ThreadPoolExecutor | None = None
+_inflight: dict[Hashable, Any] = {}
+_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The shared thread pool for sync checks, created on first use."""
+    global _pool
+    if _pool is None:
+        with _lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(MAX_CHECK_THREADS, thread_name_prefix="dockerflow-check")
+    return _pool
+
+
+def _reset_after_fork() -> None:
+    # Threads (and a lock one of them held) do not survive fork: a pre-forking server
+    # such as gunicorn --preload gets a fresh pool and fresh bookkeeping per worker.
+    global _pool, _lock
+    _pool = None
+    _lock = threading.Lock()
+    _inflight.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _track(fn: CheckFn, fut: Any) -> None:
+    try:
+        key: Hashable = fn
+        hash(key)
+    except TypeError:
+        return
+    with _lock:
+        _inflight[key] = fut
+
+    def _untrack(done: Any) -> None:
+        with _lock:
+            if _inflight.get(key) is done:
+                del _inflight[key]
+
+    fut.add_done_callback(_untrack)
+
+
+def _still_running(fn: CheckFn) -> bool:
+    try:
+        with _lock:
+            prior = _inflight.get(fn)
+    except TypeError:  # unhashable callable: cannot be tracked
+        return False
+    return prior is not None and not prior.done()
+
+
+def _is_async_check(fn: CheckFn) -> bool:
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
+    )
+
+
+def _call_sync(fn: CheckFn) -> Any:
+    result = fn()
+    if inspect.isawaitable(result):
+        # An async check run from sync code: give it a loop of its own in this thread.
+        async def _await(aw: Awaitable[Any]) -> Any:
+            return await aw
+
+        result = asyncio.run(_await(result))
+    return result
+
+
+async def _call_async(fn: CheckFn) -> Any:
+    result = fn()
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _timeout_for(fn: CheckFn, timeout: float | None) -> float:
+    own = getattr(fn, _TIMEOUT_ATTR, None)
+    if own is not None:
+        return float(own)
+    if timeout is not None:
+        return timeout
+    return DEFAULT_CHECK_TIMEOUT
+
+
+def _timed_out(name: str, seconds: float, *, hung: bool) -> list[CheckMessage]:
+    if hung:
+        text = f"The check {name} is still running from an earlier heartbeat and was not started again."
+    else:
+        text = f"The check {name} did not finish within {seconds:g} seconds."
+    logger.error("Dockerflow check %s timed out%s", name, " (still hung)" if hung else "")
+    return [Error(text, id=health.ERROR_CHECK_TIMEOUT)]
+
+
+def _raised(name: str, exc: BaseException) -> list[CheckMessage]:
+    logger.error(
+        "Dockerflow check %s raised %s", name, type(exc).__name__, exc_info=(type(exc), exc, exc.__traceback__)
+    )
+    # The exception text may carry secrets (a DSN, a password): keep it in the log only.
+    text = f"The check {name} raised an unexpected {type(exc).__name__}; see the logs."
+    return [Error(text, id=health.ERROR_CHECK_EXCEPTION)]
+
+
+def _is_message(obj: object) -> bool:
+    return isinstance(getattr(obj, "level", None), int) and hasattr(obj, "msg") and hasattr(obj, "id")
+
+
+def _messages(name: str, result: Any) -> list[Any]:
+    """Turn what a check returned into a list of messages, or an error message."""
+    if result is None:
+        return []
+    if _is_message(result):
+        return [result]
+    if not isinstance(result, str | bytes | Mapping):
+        try:
+            items = list(result)
+        except TypeError:
+            pass
+        else:
+            if all(_is_message(item) for item in items):
+                return items
+    logger.error("Dockerflow check %s returned %s, not a list of check messages", name, type(result).__name__)
+    text = f"The check {name} returned {type(result).__name__}, not a list of check messages."
+    return [Error(text, id=health.ERROR_CHECK_INVALID_RESULT)]
+
+
+def _build_results(
+    outcomes: Iterable[tuple[str, list[Any]]], silenced_check_ids: Collection[str] | None
+) -> ChecksResults:
+    silenced = frozenset(silenced_check_ids or ())
+    results = ChecksResults()
+    for name, messages in outcomes:
+        level = 0
+        kept: dict[str, str] = {}
+        for message in messages:
+            if message.id in silenced:
+                logger.debug("%s: %s (silenced)", message.id, message.msg)
+                continue
+            logger.log(message.level, "%s: %s", message.id, message.msg)
+            kept[message.id] = str(message.msg)
+            level = max(level, message.level)
+        status = level_to_text(level)
+        results.statuses[name] = status
+        if level > 0:
+            results.details[name] = {"status": status, "level": level, "messages": kept}
+        results.level = max(results.level, level)
+    return results
+
+
+def run_checks(
+    checks: Iterable[tuple[str, CheckFn]],
+    silenced_check_ids: Collection[str] | None = None,
+    *,
+    timeout: float | None = None,
+) -> ChecksResults:
+    """Run ``checks`` concurrently and return their results.
+
+    :param checks: ``(name, check)`` pairs, e.g. ``get_checks().items()``. Async
+        checks are run on an event loop of their own in a worker thread.
+    :param silenced_check_ids: message IDs to drop from the results.
+    :param timeout: seconds each check may take (default
+        :data:`DEFAULT_CHECK_TIMEOUT`); a timeout given at registration wins.
+    :returns: a :class:`ChecksResults`. Never raises because of a check.
+    """
+    timeout = _validate_timeout(timeout)
+    pool = _executor()
+    started: list[tuple[str, Future[Any] | None, float, float]] = []
+    now = time.monotonic()
+    for name, fn in checks:
+        seconds = _timeout_for(fn, timeout)
+        if _still_running(fn):
+            started.append((name, None, seconds, now))
+            continue
+        fut = pool.submit(_call_sync, fn)
+        _track(fn, fut)
+        started.append((name, fut, seconds, now + seconds))
+
+    outcomes: list[tuple[str, list[Any]]] = []
+    for name, fut, seconds, deadline in started:
+        if fut is None:
+            outcomes.append((name, _timed_out(name, seconds, hung=True)))
+            continue
+        try:
+            result = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeoutError:
+            fut.cancel()
+            outcomes.append((name, _timed_out(name, seconds, hung=False)))
+        except Exception as exc:
+            outcomes.append((name, _raised(name, exc)))
+        else:
+            outcomes.append((name, _messages(name, result)))
+    return _build_results(outcomes, silenced_check_ids)
+
+
+async def _bounded(aw: asyncio.Future[Any], seconds: float) -> Any:
+    done, _ = await asyncio.wait({aw}, timeout=seconds)
+    if not done:
+        aw.cancel()  # not awaited: a check that ignores cancellation must not hang us
+        raise FutureTimeoutError
+    return aw.result()
+
+
+async def run_checks_async(
+    checks: Iterable[tuple[str, CheckFn]],
+    silenced_check_ids: Collection[str] | None = None,
+    *,
+    timeout: float | None = None,
+) -> ChecksResults:
+    """Run ``checks`` concurrently on the running event loop and return their results.
+
+    Async checks run as tasks on the loop; sync checks run on the bounded thread pool,
+    so a slow sync check never blocks the loop. Same arguments and guarantees as
+    :func:`run_checks`.
+    """
+    timeout = _validate_timeout(timeout)
+    loop = asyncio.get_running_loop()
+    names: list[str] = []
+    waits: list[Awaitable[Any]] = []
+    seconds_of: list[float] = []
+    hung: list[bool] = []
+    for name, fn in checks:
+        seconds = _timeout_for(fn, timeout)
+        names.append(name)
+        seconds_of.append(seconds)
+        if _still_running(fn):
+            hung.append(True)
+            waits.append(asyncio.sleep(0))
+            continue
+        hung.append(False)
+        if _is_async_check(fn):
+            task: asyncio.Future[Any] = loop.create_task(_call_async(fn))
+            _track(fn, task)
+        else:
+            cf = _executor().submit(_call_sync, fn)
+            _track(fn, cf)
+            task = asyncio.wrap_future(cf, loop=loop)
+        waits.append(_bounded(task, seconds))
+
+    done = await asyncio.gather(*waits, return_exceptions=True)
+    outcomes: list[tuple[str, list[Any]]] = []
+    for name, seconds, was_hung, result in zip(names, seconds_of, hung, done, strict=True):
+        if was_hung:
+            outcomes.append((name, _timed_out(name, seconds, hung=True)))
+        elif isinstance(result, FutureTimeoutError | asyncio.TimeoutError):
+            outcomes.append((name, _timed_out(name, seconds, hung=False)))
+        elif isinstance(result, asyncio.CancelledError):
+            outcomes.append((name, _raised(name, result)))
+        elif isinstance(result, BaseException):
+            outcomes.append((name, _raised(name, result)))
+        else:
+            outcomes.append((name, _messages(name, result)))
+    return _build_results(outcomes, silenced_check_ids)

@@ -1,0 +1,270 @@
+"""The mozlog JSON formatter."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import math
+import os
+import socket
+import traceback
+import warnings
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import Enum
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+__all__ = ["JsonLogFormatter", "MozlogFormatter", "SafeJSONEncoder", "safer_format_traceback"]
+
+# Attributes every LogRecord has: they are the record's plumbing, not data.
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+_MAX_DEPTH = 64
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+class SafeJSONEncoder(json.JSONEncoder):
+    """A JSON encoder that never gives up on a value it does not know.
+
+    Dates and times become ISO 8601 strings; ``Decimal``, ``UUID`` and paths
+    become strings; bytes are decoded as UTF-8 (invalid bytes escaped); sets become
+    lists; enums their value; anything else its ``repr()``.
+    """
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime.date | datetime.time):
+            return o.isoformat()
+        if isinstance(o, Decimal | UUID):
+            return str(o)
+        if isinstance(o, bytes | bytearray | memoryview):
+            return bytes(o).decode("utf-8", "backslashreplace")
+        if isinstance(o, set | frozenset):
+            return list(o)
+        if isinstance(o, Enum):
+            return o.value
+        if isinstance(o, os.PathLike):
+            return os.fspath(o)
+        return _safe_repr(o)
+
+
+def _json_key(key: object) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool | int | float):
+        return str(key)
+    return _safe_repr(key)
+
+
+def _sanitize(value: Any, depth: int, seen: set[int], encoder: SafeJSONEncoder) -> Any:
+    """A JSON-safe copy of ``value``: cycles, NaN/infinity, odd keys and depth tamed."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if depth > _MAX_DEPTH:
+        return "<too deep>"
+    ident = id(value)
+    if ident in seen:
+        return "<circular>"
+    if isinstance(value, Mapping):
+        seen.add(ident)
+        try:
+            return {_json_key(k): _sanitize(v, depth + 1, seen, encoder) for k, v in value.items()}
+        finally:
+            seen.discard(ident)
+    if isinstance(value, list | tuple):
+        seen.add(ident)
+        try:
+            return [_sanitize(v, depth + 1, seen, encoder) for v in value]
+        finally:
+            seen.discard(ident)
+    try:
+        converted = encoder.default(value)
+    except Exception:
+        return _safe_repr(value)
+    if converted is value:
+        return _safe_repr(value)
+    seen.add(ident)
+    try:
+        return _sanitize(converted, depth + 1, seen, encoder)
+    finally:
+        seen.discard(ident)
+
+
+def safer_format_traceback(
+    exc_typ: type[BaseException] | None, exc_val: BaseException | None, exc_tb: TracebackType | None
+) -> str:
+    """Format a traceback with the exception itself passed through ``repr()``.
+
+    An exception message can carry anything a client sent (a crafted ``ValueError``
+    text with newlines, say); with ``repr()`` its special characters are escaped,
+    so it cannot forge log lines.
+    """
+    parts = ["Uncaught exception:\n"]
+    parts.extend(traceback.format_tb(exc_tb))
+    parts.append(f"{_safe_repr(exc_typ)}\n")
+    parts.append(f"{_safe_repr(exc_val)}\n")
+    return "".join(parts)
+
+
+# Python levels to syslog severities, and to the names Google Cloud Logging reads.
+_SYSLOG = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
+_GCP = ((logging.CRITICAL, "critical"), (logging.ERROR, "error"), (logging.WARNING, "warning"), (logging.INFO, "info"))
+
+
+def _syslog_severity(levelno: int) -> int:
+    for threshold, severity in _SYSLOG:
+        if levelno >= threshold:
+            return severity
+    return 7
+
+
+def _cloud_severity(levelno: int) -> str:
+    for threshold, name in _GCP:
+        if levelno >= threshold:
+            return name
+    return "debug"
+
+
+_SYSLOG_BY_LEVEL = {level: _syslog_severity(level) for level in range(0, 60)}
+_CLOUD_BY_LEVEL = {level: _cloud_severity(level) for level in range(0, 60)}
+
+
+class MozlogFormatter(logging.Formatter):
+    """Format records as one line of mozlog JSON each.
+
+    Every record becomes an object with ``Timestamp`` (integer nanoseconds),
+    ``Type`` (the logger's name), ``Logger`` (``logger_name``), ``Hostname``,
+    ``EnvVersion`` (``"2.0"``), ``Severity`` (the syslog level), ``Pid``,
+    ``severity`` (a lowercase level name Google Cloud Logging understands) and
+    ``Fields``: the record's ``extra`` values, its message as ``msg``, and for an
+    exception ``error`` and ``traceback`` (and ``stack`` for ``stack_info``).
+
+    It never raises and never drops a record: values that are not JSON (objects,
+    bytes, sets, dates, circular structures, NaN) are converted, a message that
+    cannot be formatted is logged as its ``repr()``.
+
+    Use it from :func:`logging.config.dictConfig` (``'()':
+    'dockerflow.logging.MozlogFormatter'``) or a ``fileConfig`` ini file
+    (``class = dockerflow.logging.MozlogFormatter``).
+
+    :param fmt: ignored (the layout is mozlog); accepted so logging's config
+        machinery can pass it.
+    :param datefmt: ignored, likewise.
+    :param style: ignored, likewise.
+    :param logger_name: the ``Logger`` field: the name of the application.
+    """
+
+    LOGGING_FORMAT_VERSION = "2.0"
+
+    def __init__(
+        self,
+        fmt: str | None = None,
+        datefmt: str | None = None,
+        style: str = "%",
+        logger_name: str = "Dockerflow",
+        validate: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(fmt, datefmt, style, validate, **kwargs)  # type: ignore[arg-type]
+        self.logger_name = logger_name
+        self.hostname = socket.gethostname()
+        self.encoder = SafeJSONEncoder(allow_nan=False, separators=(",", ":"))
+        self._encode = self.encoder.encode
+
+    def is_value_jsonlike(self, value: str) -> bool:
+        """Return whether the string ``value`` looks like a JSON object."""
+        return value.startswith("{") and value.endswith("}")
+
+    def convert_record(self, record: logging.LogRecord) -> dict[str, Any]:
+        """Convert ``record`` into the mozlog dict that :meth:`format` serializes."""
+        fields = {key: value for key, value in record.__dict__.items() if key not in _RECORD_ATTRS}
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = f"{_safe_repr(record.msg)} % {_safe_repr(record.args)}"
+        if message:
+            fields["msg"] = message
+        exc_info = record.exc_info
+        if exc_info and exc_info[0] is not None:
+            fields["error"] = _safe_repr(exc_info[1])
+            fields["traceback"] = safer_format_traceback(*exc_info)
+        if record.stack_info:
+            fields["stack"] = record.stack_info
+        levelno = record.levelno
+        return {
+            "Timestamp": int(record.created * 1_000_000_000),
+            "Type": record.name,
+            "Logger": self.logger_name,
+            "Hostname": self.hostname,
+            "EnvVersion": self.LOGGING_FORMAT_VERSION,
+            "Severity": _SYSLOG_BY_LEVEL.get(levelno) or _syslog_severity(levelno),
+            "severity": _CLOUD_BY_LEVEL.get(levelno) or _cloud_severity(levelno),
+            "Pid": record.process,
+            "Fields": fields,
+        }
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format ``record`` as one line of mozlog JSON."""
+        try:
+            out = self.convert_record(record)
+        except Exception as exc:
+            out = self._minimal(record, exc)
+        try:
+            return self._encode(out)
+        except Exception:
+            pass
+        try:
+            return self._encode(_sanitize(out, 0, set(), self.encoder))
+        except Exception as exc:
+            return self._encode(self._minimal(record, exc))
+
+    def _minimal(self, record: logging.LogRecord, exc: BaseException) -> dict[str, Any]:
+        # The last resort: what can always be said about a record.
+        return {
+            "Timestamp": int(getattr(record, "created", 0) * 1_000_000_000),
+            "Type": str(getattr(record, "name", "")),
+            "Logger": self.logger_name,
+            "Hostname": self.hostname,
+            "EnvVersion": self.LOGGING_FORMAT_VERSION,
+            "Severity": 3,
+            "severity": "error",
+            "Pid": getattr(record, "process", None),
+            "Fields": {
+                "msg": _safe_repr(getattr(record, "msg", None)),
+                "formatter_error": _safe_repr(exc),
+            },
+        }
+
+
+class JsonLogFormatter(MozlogFormatter):
+    """The former name of :class:`MozlogFormatter`.
+
+    .. deprecated:: 2026.11.0
+        Use :class:`MozlogFormatter`; this name keeps working and warns.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(
+            "JsonLogFormatter is deprecated; use dockerflow.logging.MozlogFormatter",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,29 @@
+"""The mozlog stream handler."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import IO, Any
+
+from .formatter import MozlogFormatter
+
+__all__ = ["MozlogHandler"]
+
+
+class MozlogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes mozlog JSON, to stdout unless told otherwise.
+
+    :param stream: where to write (default :data:`sys.stdout`).
+    :param name: the ``Logger`` field of every record (the application's name).
+
+    In a ``LOGGING`` dict::
+
+        "handlers": {
+            "console": {"class": "dockerflow.logging.MozlogHandler", "name": "myproject"},
+        }
+    """
+
+    def __init__(self, stream: IO[str] | None = None, name: str = "Dockerflow", **kwargs: Any) -> None:
+        super().__init__(stream if stream is not None else sys.stdout)
+        self.setFormatter(MozlogFormatter(logger_name=name))

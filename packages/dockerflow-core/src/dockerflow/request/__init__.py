@@ -1,0 +1,141 @@
+"""Per-request context shared by every integration: request ids and ``request.summary``.
+
+Request ids
+    :func:`get_or_generate_request_id` reads the id a proxy or client sent
+    (``X-Request-ID`` unless configured otherwise) and keeps it only when it is
+    safe to log: at most 128 characters of ASCII letters, digits and ``-_.:``
+    (UUIDs, hex strings, ``tracked-value`` pass). Anything else (too long, CR/LF,
+    control or non-ASCII characters, spaces) is replaced by a fresh UUID4, and
+    the raw value is never logged. The id of the current request lives in
+    :data:`request_id_context`; :class:`RequestIdLogFilter` copies it onto every
+    log record as ``rid``.
+
+``request.summary``
+    :func:`summary_fields` builds the fields of the one record logged per
+    request, and :func:`log_summary` logs it on the ``request.summary`` logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from ..config import DEFAULT_REQUEST_ID_HEADER
+
+__all__ = [
+    "MAX_REQUEST_ID_LENGTH",
+    "SUMMARY_LOGGER_NAME",
+    "RequestIdLogFilter",
+    "elapsed_ms",
+    "get_or_generate_request_id",
+    "is_valid_request_id",
+    "log_summary",
+    "request_id_context",
+    "summary_fields",
+    "summary_logger",
+]
+
+#: The longest request id that is kept as sent.
+MAX_REQUEST_ID_LENGTH = 128
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,%d}" % MAX_REQUEST_ID_LENGTH)
+
+#: The id of the request being handled in this context (``None`` outside a request).
+request_id_context: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+#: The name of the logger that gets one record per request.
+SUMMARY_LOGGER_NAME = "request.summary"
+summary_logger = logging.getLogger(SUMMARY_LOGGER_NAME)
+
+
+def is_valid_request_id(value: object) -> bool:
+    """Whether ``value`` is a request id that is safe to keep and log."""
+    return isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None
+
+
+def get_or_generate_request_id(headers: Mapping[str, Any], header_name: str | None = None) -> str:
+    """Return the request id found in ``headers``, or a new UUID4 when it is missing
+    or unsafe.
+
+    :param headers: the request headers; a case-insensitive mapping (as every
+        framework provides) or a plain dict.
+    :param header_name: the header to read (default ``X-Request-ID``).
+    """
+    name = header_name or DEFAULT_REQUEST_ID_HEADER
+    value = headers.get(name)
+    if value is None:
+        value = headers.get(name.lower())
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None:
+        return value
+    return str(uuid.uuid4())
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Put the current request id on every record as ``rid`` (``None`` outside a request).
+
+    Add it to a handler (``'filters': ['request_id']`` with ``'()':
+    'dockerflow.logging.RequestIdLogFilter'``) so every log line written while a
+    request is handled can be tied to its ``request.summary``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.rid = request_id_context.get()
+        return True
+
+
+def elapsed_ms(start: float) -> int:
+    """Whole milliseconds since ``start``, a :func:`time.perf_counter` reading."""
+    return int((time.perf_counter() - start) * 1000)
+
+
+def summary_fields(
+    *,
+    method: str,
+    path: str,
+    agent: str,
+    lang: str,
+    uid: Any,
+    rid: str | None,
+    t: int,
+    errno: int,
+    code: int | None,
+    querystring: str | None = None,
+) -> dict[str, Any]:
+    """Build the fields of a ``request.summary`` record.
+
+    :param errno: ``0``, or ``500`` when the view raised (what dashboards count).
+    :param code: the HTTP status of the response (``None`` when there was none).
+    :param t: the time spent on the request, in milliseconds.
+    :param querystring: included only when given (``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING``).
+    """
+    fields: dict[str, Any] = {
+        "errno": errno,
+        "code": code,
+        "agent": agent,
+        "lang": lang,
+        "method": method,
+        "path": path,
+        "uid": "" if uid is None else uid,
+        "rid": rid,
+        "t": t,
+    }
+    if querystring is not None:
+        fields["querystring"] = querystring
+    return fields
+
+
+def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> None:
+    """Log the ``request.summary`` record: INFO, or ERROR with the traceback when
+    the view raised ``exc``."""
+    if exc is None:
+        summary_logger.info("", extra=fields)
+    else:
+        summary_logger.error(
+            "%s", type(exc).__name__, extra=fields, exc_info=(type(exc), exc, exc.__traceback__)
+        )

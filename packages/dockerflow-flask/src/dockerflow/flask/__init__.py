@@ -1,0 +1,1 @@
+"""Dockerflow for Flask."""

@@ -80,7 +80,7 @@ class CheckMessage:
         level: int | None = None,
         hint: str | None = None,
         obj: Any = None,
-        id: str | None = None,  # noqa: A002 - the documented keyword
+        id: str | None = None,
     ) -> None:
         if level is None:
             level = type(self).level
@@ -134,7 +134,7 @@ class Info(CheckMessage):
     level = INFO
 
 
-class Warning(CheckMessage):  # noqa: A001 - the documented name
+class Warning(CheckMessage):
     """A message at ``WARNING`` level: reported, but the heartbeat still passes."""
 
     level = WARNING

@@ -148,17 +148,22 @@ class CheckRegistry:
         timeout = _validate_timeout(timeout)
         if name is None:
             name = getattr(func, "__name__", None) or repr(func)
+        check: CheckFn = func
         if timeout is not None:
             try:
                 setattr(func, _TIMEOUT_ATTR, timeout)
-            except (AttributeError, TypeError):
-                func = _with_timeout(func, timeout)
+            except (AttributeError, TypeError):  # e.g. a bound method
+                check = _with_timeout(func, timeout)
         logger.debug("Registered Dockerflow check %s", name)
-        self._checks[name] = func
+        self._checks[name] = check
         return func
 
     def register_partial(
-        self, func: Callable[..., Any], *args: Any, name: str | None = None, timeout: float | None = None
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        name: str | None = None,
+        timeout: float | None = None,
     ) -> CheckFn:
         """Register ``func`` called with ``args`` as a check, e.g.
         ``register_partial(check_redis_connected, client)``.
@@ -292,6 +297,11 @@ def _call_sync(fn: CheckFn) -> Any:
     return result
 
 
+def _call_timed(fn: CheckFn) -> tuple[float, Any]:
+    result = _call_sync(fn)
+    return time.monotonic(), result
+
+
 async def _call_async(fn: CheckFn) -> Any:
     result = fn()
     if inspect.isawaitable(result):
@@ -319,7 +329,10 @@ def _timed_out(name: str, seconds: float, *, hung: bool) -> list[CheckMessage]:
 
 def _raised(name: str, exc: BaseException) -> list[CheckMessage]:
     logger.error(
-        "Dockerflow check %s raised %s", name, type(exc).__name__, exc_info=(type(exc), exc, exc.__traceback__)
+        "Dockerflow check %s raised %s",
+        name,
+        type(exc).__name__,
+        exc_info=(type(exc), exc, exc.__traceback__),
     )
     # The exception text may carry secrets (a DSN, a password): keep it in the log only.
     text = f"The check {name} raised an unexpected {type(exc).__name__}; see the logs."
@@ -327,7 +340,9 @@ def _raised(name: str, exc: BaseException) -> list[CheckMessage]:
 
 
 def _is_message(obj: object) -> bool:
-    return isinstance(getattr(obj, "level", None), int) and hasattr(obj, "msg") and hasattr(obj, "id")
+    return (
+        isinstance(getattr(obj, "level", None), int) and hasattr(obj, "msg") and hasattr(obj, "id")
+    )
 
 
 def _messages(name: str, result: Any) -> list[Any]:
@@ -344,7 +359,9 @@ def _messages(name: str, result: Any) -> list[Any]:
         else:
             if all(_is_message(item) for item in items):
                 return items
-    logger.error("Dockerflow check %s returned %s, not a list of check messages", name, type(result).__name__)
+    logger.error(
+        "Dockerflow check %s returned %s, not a list of check messages", name, type(result).__name__
+    )
     text = f"The check {name} returned {type(result).__name__}, not a list of check messages."
     return [Error(text, id=health.ERROR_CHECK_INVALID_RESULT)]
 
@@ -389,26 +406,28 @@ def run_checks(
     """
     timeout = _validate_timeout(timeout)
     pool = _executor()
-    started: list[tuple[str, Future[Any] | None, float, float]] = []
+    started: list[tuple[str, Future[tuple[float, Any]] | None, float, float]] = []
     now = time.monotonic()
     for name, fn in checks:
         seconds = _timeout_for(fn, timeout)
         if _still_running(fn):
             started.append((name, None, seconds, now))
             continue
-        fut = pool.submit(_call_sync, fn)
+        fut = pool.submit(_call_timed, fn)
         _track(fn, fut)
         started.append((name, fut, seconds, now + seconds))
 
     outcomes: list[tuple[str, list[Any]]] = []
-    for name, fut, seconds, deadline in started:
-        if fut is None:
+    for name, maybe_fut, seconds, deadline in started:
+        if maybe_fut is None:
             outcomes.append((name, _timed_out(name, seconds, hung=True)))
             continue
         try:
-            result = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+            finished, result = maybe_fut.result(timeout=max(0.0, deadline - time.monotonic()))
+            if finished > deadline:  # done by now, but later than it was allowed to take
+                raise FutureTimeoutError
         except FutureTimeoutError:
-            fut.cancel()
+            maybe_fut.cancel()
             outcomes.append((name, _timed_out(name, seconds, hung=False)))
         except Exception as exc:
             outcomes.append((name, _raised(name, exc)))
@@ -468,9 +487,7 @@ async def run_checks_async(
             outcomes.append((name, _timed_out(name, seconds, hung=True)))
         elif isinstance(result, FutureTimeoutError | asyncio.TimeoutError):
             outcomes.append((name, _timed_out(name, seconds, hung=False)))
-        elif isinstance(result, asyncio.CancelledError):
-            outcomes.append((name, _raised(name, result)))
-        elif isinstance(result, BaseException):
+        elif isinstance(result, BaseException):  # CancelledError included
             outcomes.append((name, _raised(name, result)))
         else:
             outcomes.append((name, _messages(name, result)))

@@ -76,7 +76,12 @@ def parse_seconds(name: str, value: Any, *, allow_zero: bool = False) -> float:
         seconds = float(value)
     except (TypeError, ValueError):
         raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
-    if math.isnan(seconds) or math.isinf(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
+    if (
+        math.isnan(seconds)
+        or math.isinf(seconds)
+        or seconds < 0
+        or (seconds == 0 and not allow_zero)
+    ):
         bound = "zero or more" if allow_zero else "more than zero"
         raise ConfigurationError(f"{name} must be {bound} seconds, not {value!r}")
     return seconds
@@ -127,20 +132,26 @@ def read_settings(
     timeout = get("DOCKERFLOW_CHECK_TIMEOUT", None)
     header = get("DOCKERFLOW_REQUEST_ID_HEADER_NAME", None) or DEFAULT_REQUEST_ID_HEADER
     if not isinstance(header, str) or not header.strip():
-        raise ConfigurationError(f"DOCKERFLOW_REQUEST_ID_HEADER_NAME must be a header name, not {header!r}")
+        raise ConfigurationError(
+            f"DOCKERFLOW_REQUEST_ID_HEADER_NAME must be a header name, not {header!r}"
+        )
     return DockerflowSettings(
         check_timeout=parse_seconds(
             "DOCKERFLOW_CHECK_TIMEOUT",
             timeout if timeout is not None else (check_timeout or DEFAULT_CHECK_TIMEOUT),
         ),
         heartbeat_failed_status_code=parse_status_code(
-            "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE", get("DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE", 500)
+            "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE",
+            get("DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE", 500),
         ),
         heartbeat_cache_ttl=parse_seconds(
-            "DOCKERFLOW_HEARTBEAT_CACHE_TTL", get("DOCKERFLOW_HEARTBEAT_CACHE_TTL", 0), allow_zero=True
+            "DOCKERFLOW_HEARTBEAT_CACHE_TTL",
+            get("DOCKERFLOW_HEARTBEAT_CACHE_TTL", 0),
+            allow_zero=True,
         ),
         heartbeat_include_details=parse_bool(
-            "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS", get("DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS", include_details)
+            "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS",
+            get("DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS", include_details),
         ),
         summary_log_querystring=parse_bool(
             "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", get("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", False)

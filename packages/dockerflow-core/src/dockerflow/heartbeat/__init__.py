@@ -95,8 +95,10 @@ class HeartbeatRunner:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._inflight: dict[_Key, Future[ChecksResults]] = {}
-        self._inflight_async: dict[tuple[_Key, asyncio.AbstractEventLoop], asyncio.Future[ChecksResults]] = {}
-        self._cache: dict[_Key, tuple[float, ChecksResults]] = {}
+        self._inflight_async: dict[
+            tuple[_Key, asyncio.AbstractEventLoop], asyncio.Future[ChecksResults]
+        ] = {}
+        self._cache: dict[_Key, tuple[float, ChecksResults]] = {}  # key: (stored at, results)
 
     def _after_fork(self) -> None:
         # A forked worker (gunicorn --preload) inherits no threads and maybe a held lock.
@@ -114,15 +116,17 @@ class HeartbeatRunner:
     ) -> _Key:
         return (tuple(name for name, _ in pairs), frozenset(silenced or ()), timeout)
 
-    def _cached(self, key: _Key, now: float) -> ChecksResults | None:
+    def _cached(self, key: _Key, cache_ttl: float) -> ChecksResults | None:
+        if cache_ttl <= 0:
+            return None
         entry = self._cache.get(key)
-        if entry is not None and entry[0] > now:
+        if entry is not None and time.monotonic() - entry[0] < cache_ttl:
             return entry[1]
         return None
 
     def _store(self, key: _Key, results: ChecksResults, cache_ttl: float) -> None:
         if cache_ttl > 0:
-            self._cache[key] = (time.monotonic() + cache_ttl, results)
+            self._cache[key] = (time.monotonic(), results)
 
     def run(
         self,
@@ -138,7 +142,7 @@ class HeartbeatRunner:
         pairs = list(checks)
         key = self._key(pairs, silenced_check_ids, timeout)
         with self._lock:
-            cached = self._cached(key, time.monotonic())
+            cached = self._cached(key, cache_ttl)
             if cached is not None:
                 return cached
             fut = self._inflight.get(key)
@@ -180,12 +184,14 @@ class HeartbeatRunner:
         loop = asyncio.get_running_loop()
         self._after_fork()
         with self._lock:
-            cached = self._cached(key, time.monotonic())
+            cached = self._cached(key, cache_ttl)
             if cached is not None:
                 return cached
             task = self._inflight_async.get((key, loop))
             if task is None:
-                task = loop.create_task(run_checks_async(pairs, silenced_check_ids, timeout=timeout))
+                task = loop.create_task(
+                    run_checks_async(pairs, silenced_check_ids, timeout=timeout)
+                )
                 self._inflight_async[(key, loop)] = task
 
                 def _done(done: asyncio.Future[ChecksResults]) -> None:

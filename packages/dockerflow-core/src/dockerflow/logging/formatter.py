@@ -126,7 +126,12 @@ def safer_format_traceback(
 
 # Python levels to syslog severities, and to the names Google Cloud Logging reads.
 _SYSLOG = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
-_GCP = ((logging.CRITICAL, "critical"), (logging.ERROR, "error"), (logging.WARNING, "warning"), (logging.INFO, "info"))
+_GCP = (
+    (logging.CRITICAL, "critical"),
+    (logging.ERROR, "error"),
+    (logging.WARNING, "warning"),
+    (logging.INFO, "info"),
+)
 
 
 def _syslog_severity(levelno: int) -> int:

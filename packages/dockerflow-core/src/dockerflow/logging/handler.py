@@ -24,6 +24,8 @@ class MozlogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         }
     """
 
-    def __init__(self, stream: IO[str] | None = None, name: str = "Dockerflow", **kwargs: Any) -> None:
+    def __init__(
+        self, stream: IO[str] | None = None, name: str = "Dockerflow", **kwargs: Any
+    ) -> None:
         super().__init__(stream if stream is not None else sys.stdout)
         self.setFormatter(MozlogFormatter(logger_name=name))

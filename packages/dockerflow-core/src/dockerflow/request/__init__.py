@@ -42,7 +42,7 @@ __all__ = [
 
 #: The longest request id that is kept as sent.
 MAX_REQUEST_ID_LENGTH = 128
-_SAFE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,%d}" % MAX_REQUEST_ID_LENGTH)
+_SAFE_ID = re.compile(rf"[A-Za-z0-9._:\-]{{1,{MAX_REQUEST_ID_LENGTH}}}")
 
 #: The id of the request being handled in this context (``None`` outside a request).
 request_id_context: ContextVar[str | None] = ContextVar("request_id", default=None)

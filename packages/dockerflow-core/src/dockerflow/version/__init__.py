@@ -72,7 +72,9 @@ def get_version(root: str | os.PathLike[str]) -> dict[str, Any] | None:
     except IsADirectoryError:
         raise VersionFileError(path, "is a directory, not a file") from None
     except OSError as exc:
-        raise VersionFileError(path, f"cannot be read ({exc.strerror or type(exc).__name__})") from exc
+        raise VersionFileError(
+            path, f"cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from exc
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:

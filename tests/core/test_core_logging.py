@@ -1,0 +1,343 @@
+"""The mozlog formatter: schema, safety with any value, and the documented configuration styles."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import io
+import json
+import logging
+import logging.config
+import os
+import socket
+import sys
+import textwrap
+import uuid
+
+import pytest
+
+from dockerflow.logging import (
+    JsonLogFormatter,
+    MozlogFormatter,
+    MozlogHandler,
+    RequestIdLogFilter,
+    SafeJSONEncoder,
+    request_id_context,
+    safer_format_traceback,
+)
+
+
+def _record(msg="hello", *args, level=logging.INFO, name="myapp", exc_info=None, **extra):
+    record = logging.LogRecord(name, level, "/src/app.py", 12, msg, args, exc_info)
+    record.__dict__.update(extra)
+    return record
+
+
+def _format(record, **kwargs):
+    line = MozlogFormatter(**kwargs).format(record)
+    assert "\n" not in line
+    return json.loads(line)
+
+
+def test_mozlog_schema():
+    record = _record("hello %s", "world", user=42)
+    out = _format(record, logger_name="myproject")
+    assert out == {
+        "Timestamp": int(record.created * 1_000_000_000),
+        "Type": "myapp",
+        "Logger": "myproject",
+        "Hostname": socket.gethostname(),
+        "EnvVersion": "2.0",
+        "Severity": 6,
+        "severity": "info",
+        "Pid": os.getpid(),
+        "Fields": {"user": 42, "msg": "hello world"},
+    }
+    assert isinstance(out["Timestamp"], int)
+
+
+@pytest.mark.parametrize(
+    ("level", "syslog", "name"),
+    [
+        (logging.DEBUG, 7, "debug"),
+        (logging.INFO, 6, "info"),
+        (logging.WARNING, 4, "warning"),
+        (logging.ERROR, 3, "error"),
+        (logging.CRITICAL, 2, "critical"),
+        (5, 7, "debug"),
+        (25, 6, "info"),
+        (45, 3, "error"),
+        (70, 2, "critical"),
+    ],
+)
+def test_severity_levels(level, syslog, name):
+    out = _format(_record(level=level))
+    assert (out["Severity"], out["severity"]) == (syslog, name)
+
+
+def test_record_internals_are_excluded():
+    record = _record()
+    record.taskName = "Task-1"
+    fields = _format(record)["Fields"]
+    assert fields == {"msg": "hello"}
+
+
+def test_empty_message_is_left_out():
+    assert _format(_record("", errno=0))["Fields"] == {"errno": 0}
+
+
+def test_jsonlike_message_is_kept():
+    assert _format(_record('{"a": 1}'))["Fields"]["msg"] == '{"a": 1}'
+
+
+class Opaque:
+    def __repr__(self):
+        return "<Opaque thing>"
+
+
+class BadRepr:
+    def __repr__(self):
+        raise RuntimeError("no repr for you")
+
+
+def test_any_extra_value_is_serialized():
+    circular = []
+    circular.append(circular)
+    loop = {}
+    loop["self"] = loop
+    record = _record(
+        obj=Opaque(),
+        bad=BadRepr(),
+        raw=b"\xff\xfeabc",
+        tags={"b"},
+        when=datetime.datetime(2026, 11, 24, 1, 2, 3, tzinfo=datetime.timezone.utc),
+        day=datetime.date(2026, 11, 24),
+        price=decimal.Decimal("1.10"),
+        ident=uuid.UUID(int=1),
+        circular=circular,
+        loop=loop,
+        nan=float("nan"),
+        inf=float("-inf"),
+        odd_keys={(1, 2): "tuple", None: "none", 3: "int"},
+        nested={"list": [1, {"deep": Opaque()}]},
+    )
+    fields = _format(record)["Fields"]
+    assert fields["obj"] == "<Opaque thing>"
+    assert fields["bad"] == "<unrepresentable BadRepr>"
+    assert fields["raw"] == "\\xff\\xfeabc"
+    assert fields["tags"] == ["b"]
+    assert fields["when"] == "2026-11-24T01:02:03+00:00"
+    assert fields["day"] == "2026-11-24"
+    assert fields["price"] == "1.10"
+    assert fields["ident"] == str(uuid.UUID(int=1))
+    assert fields["circular"] == ["<circular>"]
+    assert fields["loop"] == {"self": "<circular>"}
+    assert fields["nan"] == "NaN"
+    assert fields["inf"] == "-Infinity"
+    assert fields["odd_keys"] == {"(1, 2)": "tuple", "None": "none", "3": "int"}
+    assert fields["nested"] == {"list": [1, {"deep": "<Opaque thing>"}]}
+
+
+def test_non_string_messages_and_bad_format_args():
+    assert _format(_record(Opaque()))["Fields"]["msg"] == "<Opaque thing>"
+    assert _format(_record({"k": 1}))["Fields"]["msg"] == "{'k': 1}"
+    fields = _format(_record("%s and %s", "only one"))["Fields"]
+    assert fields["msg"] == "'%s and %s' % ('only one',)"
+
+
+def test_exception_and_stack_info():
+    try:
+        raise ValueError("bad\ninput\x1b[31m")
+    except ValueError:
+        record = _record("failed", level=logging.ERROR, exc_info=sys.exc_info())
+    record.stack_info = "Stack (most recent call last):\n  here"
+    fields = _format(record)["Fields"]
+    assert fields["error"] == repr(ValueError("bad\ninput\x1b[31m"))
+    assert fields["traceback"].startswith("Uncaught exception:\n")
+    assert "test_exception_and_stack_info" in fields["traceback"]
+    # The exception text is escaped: it cannot forge a log line of its own.
+    assert "bad\ninput" not in fields["traceback"]
+    assert fields["stack"].startswith("Stack")
+
+
+def test_safer_format_traceback_escapes_the_exception():
+    try:
+        raise KeyError("x\ny")
+    except KeyError:
+        text = safer_format_traceback(*sys.exc_info())
+    assert text.splitlines()[-1] == repr(KeyError("x\ny"))
+    assert "<class 'KeyError'>" in text
+
+
+def test_output_is_valid_json_without_nan_literals():
+    line = MozlogFormatter().format(_record(value=float("nan")))
+    assert "NaN" not in line.replace('"NaN"', "")
+    json.loads(line, parse_constant=lambda c: pytest.fail(f"invalid constant {c}"))
+
+
+def test_safe_json_encoder_default():
+    encoder = SafeJSONEncoder()
+    assert json.loads(encoder.encode({"a": Opaque(), "s": frozenset([1])})) == {
+        "a": "<Opaque thing>",
+        "s": [1],
+    }
+
+
+def test_broken_convert_record_subclass_still_logs():
+    class Broken(MozlogFormatter):
+        def convert_record(self, record):
+            raise RuntimeError("subclass bug")
+
+    out = json.loads(Broken().format(_record("kept")))
+    assert out["Fields"]["msg"] == "'kept'"
+    assert "subclass bug" in out["Fields"]["formatter_error"]
+
+
+def test_json_log_formatter_is_deprecated_but_works():
+    with pytest.warns(DeprecationWarning, match="MozlogFormatter"):
+        formatter = JsonLogFormatter(logger_name="old")
+    assert isinstance(formatter, MozlogFormatter)
+    assert json.loads(formatter.format(_record()))["Logger"] == "old"
+    assert formatter.is_value_jsonlike('{"a": 1}')
+    assert not formatter.is_value_jsonlike("plain")
+
+
+def _reset_logger(name):
+    logger = logging.getLogger(name)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.propagate = True
+
+
+def test_dict_config_as_documented(capsys):
+    cfg = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": "dockerflow.logging.JsonLogFormatter", "logger_name": "myproject"}
+        },
+        "handlers": {
+            "console": {
+                "level": "DEBUG",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+            }
+        },
+        "loggers": {"myproject": {"handlers": ["console"], "level": "DEBUG"}},
+    }
+    with pytest.warns(DeprecationWarning):
+        logging.config.dictConfig(cfg)
+    try:
+        logging.getLogger("myproject").info("I am logging in mozlog format now! woo hoo!")
+        out = json.loads(capsys.readouterr().out.strip())
+        assert out["Logger"] == "myproject"
+        assert out["Fields"]["msg"] == "I am logging in mozlog format now! woo hoo!"
+    finally:
+        _reset_logger("myproject")
+
+
+def test_file_config_as_documented(tmp_path, capsys):
+    ini = tmp_path / "logging.ini"
+    ini.write_text(
+        textwrap.dedent(
+            """
+            [loggers]
+            keys = root, inimyproject
+
+            [handlers]
+            keys = console
+
+            [formatters]
+            keys = json
+
+            [logger_root]
+            level = INFO
+            handlers =
+
+            [logger_inimyproject]
+            level = DEBUG
+            handlers = console
+            qualname = inimyproject
+            propagate = 0
+
+            [handler_console]
+            class = StreamHandler
+            level = DEBUG
+            args = (sys.stdout,)
+            formatter = json
+
+            [formatter_json]
+            class = dockerflow.logging.MozlogFormatter
+            """
+        )
+    )
+    logging.config.fileConfig(ini, disable_existing_loggers=False)
+    try:
+        logging.getLogger("inimyproject").info("from an ini file")
+        out = json.loads(capsys.readouterr().out.strip())
+        assert out["Fields"]["msg"] == "from an ini file"
+        assert out["Logger"] == "Dockerflow"
+    finally:
+        _reset_logger("inimyproject")
+
+
+def test_mozlog_handler_defaults_to_stdout(capsys):
+    handler = MozlogHandler(name="svc")
+    logger = logging.getLogger("test.mozlog.handler")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        logger.warning("to stdout")
+    finally:
+        logger.removeHandler(handler)
+    out = json.loads(capsys.readouterr().out)
+    assert out["Logger"] == "svc"
+    assert out["Severity"] == 4
+
+
+def test_mozlog_handler_in_dict_config():
+    stream = io.StringIO()
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "handlers": {
+                "mozlog": {
+                    "class": "dockerflow.logging.MozlogHandler",
+                    "name": "cfg",
+                    "stream": stream,
+                }
+            },
+            "loggers": {"cfgtest": {"handlers": ["mozlog"], "level": "INFO", "propagate": False}},
+        }
+    )
+    try:
+        logging.getLogger("cfgtest").info("configured")
+    finally:
+        _reset_logger("cfgtest")
+    out = json.loads(stream.getvalue())
+    assert (out["Logger"], out["Fields"]["msg"]) == ("cfg", "configured")
+
+
+def test_request_id_filter_adds_rid():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(MozlogFormatter())
+    handler.addFilter(RequestIdLogFilter())
+    logger = logging.getLogger("test.rid")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        token = request_id_context.set("abc-123")
+        try:
+            logger.warning("inside")
+        finally:
+            request_id_context.reset(token)
+        logger.warning("outside")
+    finally:
+        logger.removeHandler(handler)
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["Fields"]["rid"] == "abc-123"
+    assert outside["Fields"]["rid"] is None

@@ -1,0 +1,126 @@
+"""Request ids and request.summary fields."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import pytest
+
+from dockerflow.logging import MozlogFormatter, get_or_generate_request_id
+from dockerflow.request import is_valid_request_id, log_summary, summary_fields
+
+
+class CaseInsensitive(dict):
+    def get(self, key, default=None):
+        for name, value in self.items():
+            if name.lower() == key.lower():
+                return value
+        return default
+
+
+def _is_uuid4(value):
+    return uuid.UUID(value).version == 4
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "tracked-value",
+        str(uuid.uuid4()),
+        "0123456789abcdef0123456789abcdef",
+        "a:b.c_d-e",
+        "x" * 128,
+    ],
+)
+def test_safe_ids_are_kept(value):
+    assert get_or_generate_request_id(CaseInsensitive({"X-Request-ID": value})) == value
+    assert is_valid_request_id(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "x" * 129,
+        "evil\r\nSet-Cookie: a=b",
+        "line\nbreak",
+        "tab\there",
+        "with space",
+        "caf\u00e9",
+        "\x00null",
+        "semi;colon",
+        '"quoted"',
+        "ok\n",
+    ],
+)
+def test_unsafe_ids_are_replaced(value):
+    rid = get_or_generate_request_id(CaseInsensitive({"X-Request-ID": value}))
+    assert rid != value
+    assert _is_uuid4(rid)
+    assert not is_valid_request_id(value)
+
+
+def test_missing_id_is_generated_and_unique():
+    first = get_or_generate_request_id({})
+    second = get_or_generate_request_id({})
+    assert _is_uuid4(first) and _is_uuid4(second)
+    assert first != second
+
+
+def test_configured_header_name_and_plain_dicts():
+    headers = {"x-correlation-id": "corr-1", "X-Request-ID": "ignored"}
+    assert get_or_generate_request_id(headers, header_name="X-Correlation-ID") == "corr-1"
+    assert get_or_generate_request_id({"x-request-id": "lower"}) == "lower"
+    assert get_or_generate_request_id({"X-Request-ID": b"bytes-id"}) == "bytes-id"
+
+
+def test_summary_fields():
+    fields = summary_fields(
+        method="GET", path="/", agent="curl", lang="en", uid=None, rid="r", t=3, errno=0, code=200
+    )
+    assert fields == {
+        "errno": 0,
+        "code": 200,
+        "agent": "curl",
+        "lang": "en",
+        "method": "GET",
+        "path": "/",
+        "uid": "",
+        "rid": "r",
+        "t": 3,
+    }
+    with_qs = summary_fields(
+        method="GET",
+        path="/",
+        agent="",
+        lang="",
+        uid=7,
+        rid="r",
+        t=0,
+        errno=0,
+        code=200,
+        querystring="a=1",
+    )
+    assert with_qs["querystring"] == "a=1"
+    assert with_qs["uid"] == 7
+
+
+def test_log_summary_info_and_error(caplog):
+    caplog.set_level(logging.INFO, logger="request.summary")
+    fields = summary_fields(
+        method="GET", path="/x", agent="", lang="", uid="", rid="r", t=1, errno=0, code=200
+    )
+    log_summary(fields)
+    try:
+        raise KeyError("boom")
+    except KeyError as exc:
+        log_summary({**fields, "errno": 500, "code": 500}, exc)
+    info, error = caplog.records
+    assert info.levelno == logging.INFO and info.path == "/x" and info.errno == 0
+    assert error.levelno == logging.ERROR and error.errno == 500
+    formatted = json.loads(MozlogFormatter().format(error))
+    assert formatted["Fields"]["errno"] == 500
+    assert formatted["Fields"]["msg"] == "KeyError"
+    assert "traceback" in formatted["Fields"]

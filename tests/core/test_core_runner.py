@@ -1,0 +1,217 @@
+"""The concurrent check runner: timeouts, exceptions, hung checks, order, silencing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+import pytest
+
+from dockerflow import checks, health
+from dockerflow.checks import CheckRegistry, run_checks, run_checks_async
+
+
+def _slow(seconds, name):
+    def check():
+        time.sleep(seconds)
+        return [checks.Info(f"{name} done", id=f"t.{name}")]
+
+    check.__name__ = name
+    return check
+
+
+def _async_slow(seconds, name):
+    async def check():
+        await asyncio.sleep(seconds)
+        return [checks.Info(f"{name} done", id=f"t.{name}")]
+
+    check.__name__ = name
+    return check
+
+
+def test_results_shape_and_order():
+    registry = CheckRegistry()
+    registry.register(lambda: [], name="b_ok")
+    registry.register(lambda: [checks.Warning("meh", id="t.W1")], name="a_warn")
+    registry.register(lambda: None, name="c_none")
+    registry.register(
+        lambda: [checks.Error("down", id="t.E1"), checks.Info("fyi", id="t.I1")], name="d_err"
+    )
+    results = run_checks(registry.get_checks().items())
+    assert list(results.statuses) == ["b_ok", "a_warn", "c_none", "d_err"]
+    assert results.statuses == {"b_ok": "ok", "a_warn": "warning", "c_none": "ok", "d_err": "error"}
+    assert results.level == checks.ERROR
+    assert results.details == {
+        "a_warn": {"status": "warning", "level": 30, "messages": {"t.W1": "meh"}},
+        "d_err": {"status": "error", "level": 40, "messages": {"t.E1": "down", "t.I1": "fyi"}},
+    }
+
+
+def test_silenced_ids_are_dropped():
+    pairs = [("a", lambda: [checks.Error("down", id="t.E1"), checks.Warning("meh", id="t.W1")])]
+    results = run_checks(pairs, silenced_check_ids=["t.E1"])
+    assert results.level == checks.WARNING
+    assert results.details["a"]["messages"] == {"t.W1": "meh"}
+    results = run_checks(pairs, silenced_check_ids=["t.E1", "t.W1"])
+    assert results.level == 0
+    assert results.statuses == {"a": "ok"}
+    assert results.details == {}
+
+
+def test_messages_logged_at_their_level(caplog):
+    caplog.set_level(logging.DEBUG, logger="dockerflow.checks.registry")
+    run_checks([("a", lambda: [checks.Warning("meh", id="t.W1"), checks.Error("down", id="t.E1")])])
+    logged = [
+        (r.levelno, r.getMessage())
+        for r in caplog.records
+        if r.name == "dockerflow.checks.registry"
+    ]
+    assert (logging.WARNING, "t.W1: meh") in logged
+    assert (logging.ERROR, "t.E1: down") in logged
+
+
+def test_sync_checks_run_concurrently():
+    pairs = [(f"c{i}", _slow(0.2, f"c{i}")) for i in range(5)]
+    started = time.perf_counter()
+    results = run_checks(pairs)
+    elapsed = time.perf_counter() - started
+    assert results.level == checks.INFO
+    assert len(results.details) == 5
+    # Five 200 ms checks run one after the other would take a second.
+    assert elapsed < 0.9
+
+
+def test_async_checks_run_concurrently_on_the_loop():
+    pairs = [(f"a{i}", _async_slow(0.2, f"a{i}")) for i in range(5)]
+    pairs += [(f"s{i}", _slow(0.2, f"s{i}")) for i in range(3)]
+
+    async def main():
+        started = time.perf_counter()
+        results = await run_checks_async(pairs)
+        return results, time.perf_counter() - started
+
+    results, elapsed = asyncio.run(main())
+    assert list(results.statuses) == [name for name, _ in pairs]
+    assert set(results.statuses.values()) == {"info"}
+    assert elapsed < 1.2
+
+
+def test_exception_becomes_an_error_with_traceback_logged(caplog):
+    def check_broken():
+        raise RuntimeError("postgres://user:secret@db/prod refused")
+
+    results = run_checks([("broken", check_broken), ("fine", lambda: [])])
+    assert results.statuses == {"broken": "error", "fine": "ok"}
+    messages = results.details["broken"]["messages"]
+    assert list(messages) == [health.ERROR_CHECK_EXCEPTION]
+    assert "RuntimeError" in messages[health.ERROR_CHECK_EXCEPTION]
+    assert "secret" not in messages[health.ERROR_CHECK_EXCEPTION]
+    logged = [r for r in caplog.records if r.exc_info and r.name == "dockerflow.checks.registry"]
+    assert len(logged) == 1
+    assert logged[0].exc_info[0] is RuntimeError
+
+
+def test_async_exception_becomes_an_error():
+    async def check_broken():
+        raise ValueError("nope")
+
+    results = asyncio.run(run_checks_async([("broken", check_broken)]))
+    assert health.ERROR_CHECK_EXCEPTION in results.details["broken"]["messages"]
+
+
+def test_invalid_results_are_reported():
+    pairs = [
+        ("string", lambda: "all good"),
+        ("number", lambda: 42),
+        ("mixed", lambda: [checks.Info("x", id="t.I"), "oops"]),
+        ("single", lambda: checks.Warning("one message", id="t.W")),
+    ]
+    results = run_checks(pairs)
+    for name in ("string", "number", "mixed"):
+        assert results.statuses[name] == "error"
+        assert health.ERROR_CHECK_INVALID_RESULT in results.details[name]["messages"]
+    assert results.statuses["single"] == "warning"
+
+
+def test_timeout_bounds_a_hung_check_and_hung_checks_are_not_restarted():
+    release = threading.Event()
+    calls = []
+
+    def check_hung():
+        calls.append(1)
+        release.wait(30)
+        return []
+
+    try:
+        started = time.perf_counter()
+        results = run_checks([("hung", check_hung), ("fine", lambda: [])], timeout=0.3)
+        assert time.perf_counter() - started < 5
+        assert results.statuses == {"hung": "error", "fine": "ok"}
+        assert health.ERROR_CHECK_TIMEOUT in results.details["hung"]["messages"]
+
+        # Still hung: reported at once, not started again.
+        started = time.perf_counter()
+        results = run_checks([("hung", check_hung)], timeout=10)
+        assert time.perf_counter() - started < 5
+        assert health.ERROR_CHECK_TIMEOUT in results.details["hung"]["messages"]
+        assert "earlier" in results.details["hung"]["messages"][health.ERROR_CHECK_TIMEOUT]
+        assert len(calls) == 1
+    finally:
+        release.set()
+    # Once it finished, it runs again.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        results = run_checks([("hung", check_hung)], timeout=5)
+        if results.level == 0:
+            break
+        time.sleep(0.05)
+    assert results.level == 0
+    assert len(calls) == 2
+
+
+def test_async_hung_check_that_ignores_cancellation():
+    async def check_stubborn():
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                continue
+
+    async def main():
+        started = time.perf_counter()
+        first = await run_checks_async([("stubborn", check_stubborn)], timeout=0.2)
+        second = await run_checks_async([("stubborn", check_stubborn)], timeout=0.2)
+        elapsed = time.perf_counter() - started
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                task.cancel()
+        return first, second, elapsed
+
+    loop = asyncio.new_event_loop()
+    try:
+        first, second, elapsed = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert health.ERROR_CHECK_TIMEOUT in first.details["stubborn"]["messages"]
+    assert "earlier" in second.details["stubborn"]["messages"][health.ERROR_CHECK_TIMEOUT]
+    assert elapsed < 5
+
+
+def test_per_check_timeout_overrides_the_run_timeout():
+    registry = CheckRegistry()
+    registry.register(_slow(0.5, "patient"), name="patient", timeout=3)
+    registry.register(_slow(0.5, "hasty"), name="hasty", timeout=0.1)
+    results = run_checks(registry.get_checks().items(), timeout=0.2)
+    assert results.statuses == {"patient": "info", "hasty": "error"}
+
+
+def test_async_check_from_sync_runner():
+    results = run_checks([("a", _async_slow(0.01, "a"))])
+    assert results.statuses == {"a": "info"}
+
+
+def test_bad_run_timeout_is_rejected():
+    with pytest.raises(ValueError):
+        run_checks([], timeout=0)

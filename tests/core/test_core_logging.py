@@ -341,3 +341,25 @@ def test_request_id_filter_adds_rid():
     inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
     assert inside["Fields"]["rid"] == "abc-123"
     assert outside["Fields"]["rid"] is None
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"errno": 0, "path": "/", "uid": None, "ok": True, "t": 12},
+        {"agent": "caf\u00e9 \u2028 \U0001f600", "n": 2**70},
+        {"ctl": "a\x00b\x1fc\x7fd\\e\"f\n", "big": -(2**63)},
+        {"f": 1e-07, "g": 1.5, "nested": {"a": [1, 2.5e-9]}},
+        {"when": datetime.date(2026, 1, 2), "odd": Opaque()},
+    ],
+)
+def test_fast_backend_output_is_identical_to_the_stdlib(monkeypatch, extra):
+    import dockerflow.logging.formatter as formatter_module
+
+    pytest.importorskip("orjson")  # installed in the dev environment
+    record = _record("msg %s", "\u00e9t\u00e9", **extra)
+    fast = MozlogFormatter().format(record)
+    monkeypatch.setattr(formatter_module, "_orjson", None)
+    assert MozlogFormatter().format(record) == fast
+    assert fast.isascii()
+    json.loads(fast)

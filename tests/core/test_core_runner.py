@@ -215,3 +215,41 @@ def test_async_check_from_sync_runner():
 def test_bad_run_timeout_is_rejected():
     with pytest.raises(ValueError):
         run_checks([], timeout=0)
+
+
+def test_concurrent_runs_join_the_check_in_flight():
+    calls = []
+    lock = threading.Lock()
+
+    def check_shared():
+        with lock:
+            calls.append(1)
+        time.sleep(0.2)
+        return [checks.Info("shared", id="t.I")]
+
+    outcomes = []
+
+    def heartbeat():
+        outcomes.append(run_checks([("shared", check_shared)], timeout=5).statuses)
+
+    threads = [threading.Thread(target=heartbeat) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == [{"shared": "info"}] * 20
+    assert len(calls) < 20
+
+
+def test_a_check_raising_timeout_error_is_an_exception_not_a_timeout():
+    def check_socket():
+        raise TimeoutError("socket timed out")
+
+    results = run_checks([("socket", check_socket)], timeout=5)
+    assert list(results.details["socket"]["messages"]) == [health.ERROR_CHECK_EXCEPTION]
+
+    async def check_async_socket():
+        raise TimeoutError("socket timed out")
+
+    results = asyncio.run(run_checks_async([("socket", check_async_socket)], timeout=5))
+    assert list(results.details["socket"]["messages"]) == [health.ERROR_CHECK_EXCEPTION]

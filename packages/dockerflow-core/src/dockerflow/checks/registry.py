@@ -36,7 +36,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypedDict, TypeVar, overload
@@ -226,8 +226,23 @@ clear_checks = default_registry.clear
 # --- running ---------------------------------------------------------------------
 
 _pool: ThreadPoolExecutor | None = None
-_inflight: dict[Hashable, Any] = {}
 _lock = threading.Lock()
+
+
+@dataclass
+class _Flight:
+    """A run of one check that has not finished yet."""
+
+    future: Any  # concurrent.futures.Future, or an asyncio.Task of ``loop``
+    started: float
+    seconds: float
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def overdue(self, now: float) -> bool:
+        return not self.future.done() and now - self.started >= self.seconds
+
+
+_inflight: dict[Hashable, _Flight] = {}
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -253,30 +268,32 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def _track(fn: CheckFn, fut: Any) -> None:
+def _in_flight(fn: CheckFn) -> _Flight | None:
+    """The unfinished run of ``fn`` started by an earlier or concurrent run, if any."""
     try:
-        key: Hashable = fn
-        hash(key)
+        with _lock:
+            flight = _inflight.get(fn)
+    except TypeError:  # an unhashable callable cannot be tracked
+        return None
+    if flight is None or flight.future.done():
+        return None
+    return flight
+
+
+def _track(fn: CheckFn, flight: _Flight) -> None:
+    try:
+        hash(fn)
     except TypeError:
         return
     with _lock:
-        _inflight[key] = fut
+        _inflight[fn] = flight
 
     def _untrack(done: Any) -> None:
         with _lock:
-            if _inflight.get(key) is done:
-                del _inflight[key]
+            if (current := _inflight.get(fn)) is not None and current.future is done:
+                del _inflight[fn]
 
-    fut.add_done_callback(_untrack)
-
-
-def _still_running(fn: CheckFn) -> bool:
-    try:
-        with _lock:
-            prior = _inflight.get(fn)
-    except TypeError:  # unhashable callable: cannot be tracked
-        return False
-    return prior is not None and not prior.done()
+    flight.future.add_done_callback(_untrack)
 
 
 def _is_async_check(fn: CheckFn) -> bool:
@@ -302,11 +319,11 @@ def _call_timed(fn: CheckFn) -> tuple[float, Any]:
     return time.monotonic(), result
 
 
-async def _call_async(fn: CheckFn) -> Any:
+async def _call_async_timed(fn: CheckFn) -> tuple[float, Any]:
     result = fn()
     if inspect.isawaitable(result):
         result = await result
-    return result
+    return time.monotonic(), result
 
 
 def _timeout_for(fn: CheckFn, timeout: float | None) -> float:
@@ -366,6 +383,22 @@ def _messages(name: str, result: Any) -> list[Any]:
     return [Error(text, id=health.ERROR_CHECK_INVALID_RESULT)]
 
 
+class _Expired(Exception):
+    """Waiting on a check took longer than its timeout."""
+
+
+def _outcome(name: str, seconds: float, deadline: float, result: Any) -> list[Any]:
+    """The messages for what waiting on one check gave: ``(finished, value)`` or an error."""
+    if isinstance(result, _Expired | CancelledError | asyncio.CancelledError):
+        return _timed_out(name, seconds, hung=False)
+    if isinstance(result, BaseException):
+        return _raised(name, result)
+    finished, value = result
+    if finished > deadline:  # done by now, but later than it was allowed to take
+        return _timed_out(name, seconds, hung=False)
+    return _messages(name, value)
+
+
 def _build_results(
     outcomes: Iterable[tuple[str, list[Any]]], silenced_check_ids: Collection[str] | None
 ) -> ChecksResults:
@@ -403,36 +436,45 @@ def run_checks(
     :param timeout: seconds each check may take (default
         :data:`DEFAULT_CHECK_TIMEOUT`); a timeout given at registration wins.
     :returns: a :class:`ChecksResults`. Never raises because of a check.
+
+    A check already running because of a concurrent run is joined, not started a
+    second time; one still running past its timeout is reported timed out at once.
     """
     timeout = _validate_timeout(timeout)
-    pool = _executor()
-    started: list[tuple[str, Future[tuple[float, Any]] | None, float, float]] = []
     now = time.monotonic()
+    waiting: list[tuple[str, Future[tuple[float, Any]] | None, float, float]] = []
     for name, fn in checks:
         seconds = _timeout_for(fn, timeout)
-        if _still_running(fn):
-            started.append((name, None, seconds, now))
-            continue
-        fut = pool.submit(_call_timed, fn)
-        _track(fn, fut)
-        started.append((name, fut, seconds, now + seconds))
+        flight = _in_flight(fn)
+        if flight is not None and flight.overdue(now):
+            waiting.append((name, None, seconds, now))
+        elif flight is not None and isinstance(flight.future, Future):
+            waiting.append((name, flight.future, seconds, now + seconds))
+        else:
+            fut = _executor().submit(_call_timed, fn)
+            if flight is None:
+                _track(fn, _Flight(fut, now, seconds))
+            waiting.append((name, fut, seconds, now + seconds))
 
     outcomes: list[tuple[str, list[Any]]] = []
-    for name, maybe_fut, seconds, deadline in started:
-        if maybe_fut is None:
+    for name, waited, seconds, deadline in waiting:
+        if waited is None:
             outcomes.append((name, _timed_out(name, seconds, hung=True)))
             continue
+        result: Any
         try:
-            finished, result = maybe_fut.result(timeout=max(0.0, deadline - time.monotonic()))
-            if finished > deadline:  # done by now, but later than it was allowed to take
-                raise FutureTimeoutError
-        except FutureTimeoutError:
-            maybe_fut.cancel()
-            outcomes.append((name, _timed_out(name, seconds, hung=False)))
+            result = waited.result(timeout=max(0.0, deadline - time.monotonic()))
+        except CancelledError:
+            result = _Expired()
+        except FutureTimeoutError as exc:
+            if waited.done():  # the check itself raised TimeoutError
+                result = exc
+            else:
+                waited.cancel()  # only stops it if it has not started yet
+                result = _Expired()
         except Exception as exc:
-            outcomes.append((name, _raised(name, exc)))
-        else:
-            outcomes.append((name, _messages(name, result)))
+            result = exc
+        outcomes.append((name, _outcome(name, seconds, deadline, result)))
     return _build_results(outcomes, silenced_check_ids)
 
 
@@ -440,7 +482,7 @@ async def _bounded(aw: asyncio.Future[Any], seconds: float) -> Any:
     done, _ = await asyncio.wait({aw}, timeout=seconds)
     if not done:
         aw.cancel()  # not awaited: a check that ignores cancellation must not hang us
-        raise FutureTimeoutError
+        raise _Expired
     return aw.result()
 
 
@@ -458,37 +500,43 @@ async def run_checks_async(
     """
     timeout = _validate_timeout(timeout)
     loop = asyncio.get_running_loop()
+    now = time.monotonic()
     names: list[str] = []
-    waits: list[Awaitable[Any]] = []
     seconds_of: list[float] = []
-    hung: list[bool] = []
+    waits: list[Awaitable[Any] | None] = []
     for name, fn in checks:
         seconds = _timeout_for(fn, timeout)
         names.append(name)
         seconds_of.append(seconds)
-        if _still_running(fn):
-            hung.append(True)
-            waits.append(asyncio.sleep(0))
+        flight = _in_flight(fn)
+        if flight is not None and flight.overdue(now):
+            waits.append(None)
             continue
-        hung.append(False)
+        if flight is not None and isinstance(flight.future, Future):
+            waits.append(_bounded(asyncio.wrap_future(flight.future, loop=loop), seconds))
+            continue
+        if flight is not None and flight.loop is loop:
+            waits.append(_bounded(flight.future, seconds))
+            continue
+        task: asyncio.Future[Any]
         if _is_async_check(fn):
-            task: asyncio.Future[Any] = loop.create_task(_call_async(fn))
-            _track(fn, task)
+            task = loop.create_task(_call_async_timed(fn))
+            new = _Flight(task, now, seconds, loop)
         else:
-            cf = _executor().submit(_call_sync, fn)
-            _track(fn, cf)
+            cf = _executor().submit(_call_timed, fn)
             task = asyncio.wrap_future(cf, loop=loop)
+            new = _Flight(cf, now, seconds)
+        if flight is None:
+            _track(fn, new)
         waits.append(_bounded(task, seconds))
 
-    done = await asyncio.gather(*waits, return_exceptions=True)
+    gathered = await asyncio.gather(
+        *(w if w is not None else asyncio.sleep(0) for w in waits), return_exceptions=True
+    )
     outcomes: list[tuple[str, list[Any]]] = []
-    for name, seconds, was_hung, result in zip(names, seconds_of, hung, done, strict=True):
-        if was_hung:
+    for name, seconds, wait, result in zip(names, seconds_of, waits, gathered, strict=True):
+        if wait is None:
             outcomes.append((name, _timed_out(name, seconds, hung=True)))
-        elif isinstance(result, FutureTimeoutError | asyncio.TimeoutError):
-            outcomes.append((name, _timed_out(name, seconds, hung=False)))
-        elif isinstance(result, BaseException):  # CancelledError included
-            outcomes.append((name, _raised(name, result)))
         else:
-            outcomes.append((name, _messages(name, result)))
+            outcomes.append((name, _outcome(name, seconds, now + seconds, result)))
     return _build_results(outcomes, silenced_check_ids)

@@ -1,0 +1,179 @@
+"""Per-request overhead of DockerflowMiddleware, measured in one process.
+
+Two WSGI handlers serve the same small Django project (the middleware list of
+``django-admin startproject``, a view answering ``ok``); one also has
+``DockerflowMiddleware`` with ``request.summary`` formatted by ``MozlogFormatter``
+into a handler writing to ``/dev/null``. Both are called directly with a prepared
+WSGI environ, in interleaved rounds; the overhead is the median ratio of their
+per-request times, minus one.
+
+    uv run python benchmarks/bench_django.py [--rounds 15] [--requests 2000] [--bare]
+
+``--bare`` measures against a project with no other middleware (the worst case
+for the ratio). ``--reference`` measures the reference library's middleware
+instead (run it in a virtualenv where that library is installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import statistics
+import sys
+import time
+from typing import Any
+
+STARTPROJECT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+
+#: The project's urlconf (this module is ``ROOT_URLCONF``), filled in by :func:`setup`.
+urlpatterns: list[Any] = []
+
+
+def ok(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse("ok")
+
+
+def setup(reference: bool) -> None:
+    import django
+    from django.conf import settings
+
+    formatter = (
+        "dockerflow.logging.JsonLogFormatter" if reference else "dockerflow.logging.MozlogFormatter"
+    )
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="bench-" + "x" * 50,
+        ALLOWED_HOSTS=["*"],
+        ROOT_URLCONF=__name__,
+        INSTALLED_APPS=[
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+            "dockerflow.django",
+        ],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        USE_TZ=True,
+        LOGGING={
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"mozlog": {"()": formatter, "logger_name": "bench"}},
+            "handlers": {
+                "devnull": {
+                    "class": "logging.FileHandler",
+                    "filename": os.devnull,
+                    "formatter": "mozlog",
+                }
+            },
+            "loggers": {"request.summary": {"handlers": ["devnull"], "level": "INFO", "propagate": False}},
+        },
+    )
+    import warnings
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+    django.setup()
+    from django.urls import path
+
+    urlpatterns.append(path("items/", ok))
+
+
+def make_handler(middleware: list[str]) -> Any:
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.MIDDLEWARE = middleware
+    return WSGIHandler()
+
+
+def environ() -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/items/",
+        "QUERY_STRING": "page=2",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "HTTP_USER_AGENT": "bench/1.0",
+        "HTTP_ACCEPT_LANGUAGE": "en-US",
+        "HTTP_X_REQUEST_ID": "0b8f4e3a-1f7c-4c7e-9a57-1c2b3d4e5f60",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+
+
+def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+    return None
+
+
+def per_request(handler: Any, n: int) -> float:
+    env = environ()
+    start = time.perf_counter()
+    for _ in range(n):
+        response = handler(dict(env), start_response)
+        response.close()
+    return (time.perf_counter() - start) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--bare", action="store_true", help="no other middleware")
+    parser.add_argument("--reference", action="store_true", help="the reference library")
+    args = parser.parse_args()
+
+    setup(args.reference)
+    base = [] if args.bare else STARTPROJECT_MIDDLEWARE
+    dockerflow = ["dockerflow.django.middleware.DockerflowMiddleware", *base]
+    without, with_df = make_handler(base), make_handler(dockerflow)
+
+    # The middleware really logs: one record per request, formatted, to /dev/null.
+    records: list[logging.LogRecord] = []
+    probe = logging.Handler()
+    probe.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("request.summary").addHandler(probe)
+    status: list[str] = []
+    env = environ()
+    with_df(env, lambda code, headers, exc_info=None: status.append(code)).close()
+    logging.getLogger("request.summary").removeHandler(probe)
+    assert len(records) == 1, "the middleware did not log request.summary"
+    assert status == ["200 OK"], f"the view did not answer 200 OK: {status}"
+
+    for handler in (without, with_df):  # warm up
+        per_request(handler, args.requests // 4)
+    ratios, bases, withs = [], [], []
+    for i in range(args.rounds):
+        order = (without, with_df) if i % 2 == 0 else (with_df, without)
+        times = {id(h): per_request(h, args.requests) for h in order}
+        bases.append(times[id(without)])
+        withs.append(times[id(with_df)])
+        ratios.append(times[id(with_df)] / times[id(without)])
+    label = "reference dockerflow" if args.reference else "dockerflow-django"
+    project = "bare project" if args.bare else "startproject middleware"
+    print(f"{label}, {project}, {args.rounds} rounds x {args.requests} requests")
+    print(f"  without middleware: {statistics.median(bases) * 1e6:8.1f} us/request (median)")
+    print(f"  with middleware:    {statistics.median(withs) * 1e6:8.1f} us/request (median)")
+    print(f"  overhead: {(statistics.median(ratios) - 1) * 100:+.1f}% (median of per-round ratios)")
+
+
+if __name__ == "__main__":
+    main()

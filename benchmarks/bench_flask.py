@@ -1,0 +1,156 @@
+"""Per-request overhead of the Dockerflow Flask extension, against the bare Flask app.
+
+Two Flask apps with the same view run in this process: a bare one, and one with
+``Dockerflow(app)``, whose ``request.summary`` logger formats every record with
+:class:`~dockerflow.logging.MozlogFormatter` into a handler writing to ``/dev/null``
+(the work a real deployment does). Requests are direct WSGI calls with a prepared
+environ (no test-client overhead to dilute the ratio). Rounds alternate between the
+two apps; the median of the per-round ratios is reported.
+
+    uv run python benchmarks/bench_flask.py [--rounds 21] [--requests 3000]
+
+``--reference`` runs the same measurement in this interpreter with whatever
+``dockerflow`` is importable: point it at a virtualenv holding the reference library
+(python-dockerflow) to compare, e.g.::
+
+    /tmp/ref-venv/bin/python benchmarks/bench_flask.py --reference
+
+Exit status 1 when the overhead is above ``--max-overhead`` (default 15%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import flask
+
+from dockerflow.logging import MozlogFormatter
+
+try:  # the reference library's name for the formatter
+    from dockerflow.logging import JsonLogFormatter as _ReferenceFormatter
+except ImportError:  # pragma: no cover
+    _ReferenceFormatter = MozlogFormatter
+
+
+def make_app(with_dockerflow: bool) -> flask.Flask:
+    app = flask.Flask(f"bench_{'dockerflow' if with_dockerflow else 'bare'}")
+
+    @app.route("/hello")
+    def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    if with_dockerflow:
+        from dockerflow.flask import Dockerflow
+
+        Dockerflow(app)
+    return app
+
+
+def configure_logging(reference: bool) -> None:
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    handler = logging.StreamHandler(devnull)
+    handler.setFormatter(_ReferenceFormatter() if reference else MozlogFormatter())
+    summary = logging.getLogger("request.summary")
+    summary.handlers[:] = [handler]
+    summary.setLevel(logging.INFO)
+    summary.propagate = False
+
+
+def environ() -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/hello",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "localhost",
+        "HTTP_USER_AGENT": "bench/1.0",
+        "HTTP_ACCEPT_LANGUAGE": "en-US",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+    if not status.startswith("200"):
+        raise RuntimeError(f"unexpected status {status}")
+
+
+def time_requests(app: Callable[..., Iterable[bytes]], count: int) -> float:
+    """Seconds per request over ``count`` direct WSGI calls."""
+    base = environ()
+    start = time.perf_counter()
+    for _ in range(count):
+        env = dict(base)
+        for _chunk in app(env, _start_response):
+            pass
+    return (time.perf_counter() - start) / count
+
+
+def time_client_requests(app: flask.Flask, count: int) -> float:
+    """Seconds per request over ``count`` requests through Flask's test client."""
+    client = app.test_client()
+    headers = {"User-Agent": "bench/1.0", "Accept-Language": "en-US"}
+    start = time.perf_counter()
+    for _ in range(count):
+        response = client.get("/hello", headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"unexpected status {response.status_code}")
+    return (time.perf_counter() - start) / count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--max-overhead", type=float, default=15.0, help="percent")
+    parser.add_argument("--reference", action="store_true", help="format with JsonLogFormatter")
+    args = parser.parse_args(argv)
+
+    configure_logging(args.reference)
+    bare = make_app(False).wsgi_app
+    with_df = make_app(True).wsgi_app
+    for app in (bare, with_df):  # warm up
+        time_requests(app, 500)
+
+    ratios, bare_times, df_times = [], [], []
+    for i in range(args.rounds):
+        order = [(bare, bare_times), (with_df, df_times)]
+        if i % 2:
+            order.reverse()
+        for app, times in order:
+            times.append(time_requests(app, args.requests))
+        ratios.append(df_times[-1] / bare_times[-1])
+
+    ratio = statistics.median(ratios)
+    overhead = (ratio - 1) * 100
+    import dockerflow.flask as impl
+
+    print(f"implementation: {os.path.dirname(impl.__file__)}")
+    print(f"python {sys.version.split()[0]}, flask {flask.__version__ if hasattr(flask, '__version__') else '?'}")
+    print(f"bare flask:      {statistics.median(bare_times) * 1e6:8.1f} us/request")
+    print(f"with dockerflow: {statistics.median(df_times) * 1e6:8.1f} us/request")
+    print(f"ratio (median of {args.rounds} rounds): {ratio:.3f}  -> overhead {overhead:.1f}%")
+    if overhead > args.max_overhead:
+        print(f"FAIL: overhead above {args.max_overhead:g}%")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

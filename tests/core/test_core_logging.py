@@ -348,7 +348,7 @@ def test_request_id_filter_adds_rid():
     [
         {"errno": 0, "path": "/", "uid": None, "ok": True, "t": 12},
         {"agent": "caf\u00e9 \u2028 \U0001f600", "n": 2**70},
-        {"ctl": "a\x00b\x1fc\x7fd\\e\"f\n", "big": -(2**63)},
+        {"ctl": 'a\x00b\x1fc\x7fd\\e"f\n', "big": -(2**63)},
         {"f": 1e-07, "g": 1.5, "nested": {"a": [1, 2.5e-9]}},
         {"when": datetime.date(2026, 1, 2), "odd": Opaque()},
     ],
@@ -363,3 +363,9 @@ def test_fast_backend_output_is_identical_to_the_stdlib(monkeypatch, extra):
     assert MozlogFormatter().format(record) == fast
     assert fast.isascii()
     json.loads(fast)
+
+
+def test_record_logger_name_overrides_the_formatter():
+    out = _format(_record(logger_name="from-record", user=1), logger_name="from-formatter")
+    assert out["Logger"] == "from-record"
+    assert out["Fields"] == {"user": 1, "msg": "hello"}

@@ -26,10 +26,13 @@ except ImportError:  # pragma: no cover - exercised by the stdlib-only CI corner
 __all__ = ["JsonLogFormatter", "MozlogFormatter", "SafeJSONEncoder", "safer_format_traceback"]
 
 # Attributes every LogRecord has: they are the record's plumbing, not data.
+# ``logger_name`` is not one of them, but a record may carry it (``extra={"logger_name":
+# ...}``) to override the formatter's ``Logger`` field, as it could with the reference.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
     "asctime",
     "taskName",
+    "logger_name",
 }
 
 _MAX_DEPTH = 64
@@ -237,7 +240,8 @@ class MozlogFormatter(logging.Formatter):
 
     def convert_record(self, record: logging.LogRecord) -> dict[str, Any]:
         """Convert ``record`` into the mozlog dict that :meth:`format` serializes."""
-        fields = {key: value for key, value in record.__dict__.items() if key not in _RECORD_ATTRS}
+        attrs = record.__dict__
+        fields = {key: value for key, value in attrs.items() if key not in _RECORD_ATTRS}
         try:
             message = record.getMessage()
         except Exception:
@@ -254,7 +258,7 @@ class MozlogFormatter(logging.Formatter):
         return {
             "Timestamp": int(record.created * 1_000_000_000),
             "Type": record.name,
-            "Logger": self.logger_name,
+            "Logger": attrs.get("logger_name", self.logger_name),
             "Hostname": self.hostname,
             "EnvVersion": self.LOGGING_FORMAT_VERSION,
             "Severity": syslog,
@@ -270,7 +274,8 @@ class MozlogFormatter(logging.Formatter):
         except Exception as exc:
             out = self._minimal(record, exc)
         if _orjson is not None and (
-            set(map(type, out["Fields"].values())) <= _PLAIN_TYPES
+            # Our own envelope is plain but for a record's ``logger_name`` override.
+            type(out["Logger"]) is str and set(map(type, out["Fields"].values())) <= _PLAIN_TYPES
             if self._plain_envelope
             else _plain(out)
         ):

@@ -51,16 +51,25 @@ def load_reference_module(member: str, name: str) -> ModuleType:
 
 def reference_python(*requirements: str) -> Path:
     """A virtualenv with the reference library and ``requirements``; returns its python."""
-    key = "-".join(sorted(r.split("=")[0].split("<")[0].split(">")[0] for r in requirements)) or "bare"
+    key = (
+        "-".join(sorted(r.split("=")[0].split("<")[0].split(">")[0] for r in requirements))
+        or "bare"
+    )
     venv = CACHE / f"venv-{key}"
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run(["uv", "venv", "--quiet", "-p", sys.executable, str(venv)], check=True)
         subprocess.run(
             [
-                "uv", "pip", "install", "--quiet", "-p", str(python),
-                f"dockerflow=={REFERENCE_VERSION}", *requirements,
-            ],  # fmt: skip
+                "uv",
+                "pip",
+                "install",
+                "--quiet",
+                "-p",
+                str(python),
+                f"dockerflow=={REFERENCE_VERSION}",
+            ]
+            + list(requirements),
             check=True,
         )
     return python

@@ -107,9 +107,7 @@ def burst(concurrency: int = 100) -> None:
             await asyncio.sleep(0.05)
             return []
 
-        await asyncio.gather(
-            *(runner.run_async([("db", check_async)]) for _ in range(concurrency))
-        )
+        await asyncio.gather(*(runner.run_async([("db", check_async)]) for _ in range(concurrency)))
         return calls[0]
 
     async_coalesced = asyncio.run(async_storm())

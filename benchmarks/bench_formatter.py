@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _reference import REFERENCE_VERSION, load_reference_module  # noqa: E402
+from _reference import REFERENCE_VERSION, load_reference_module
 
-from dockerflow.logging import MozlogFormatter  # noqa: E402
+from dockerflow.logging import MozlogFormatter
 
 N = 20_000
 ROUNDS = 7
@@ -40,7 +40,9 @@ def summary_record() -> logging.LogRecord:
         "t": 12,
         "querystring": "page=2&sort=name",
     }
-    return logger.makeRecord("request.summary", logging.INFO, __file__, 1, "", (), None, extra=fields)
+    return logger.makeRecord(
+        "request.summary", logging.INFO, __file__, 1, "", (), None, extra=fields
+    )
 
 
 def time_format(formatter: logging.Formatter, record: logging.LogRecord) -> float:
@@ -69,7 +71,9 @@ def main() -> None:
         theirs_t.append(time_format(theirs, record))
     ours_m, theirs_m = statistics.median(ours_t), statistics.median(theirs_t)
     print(f"python {sys.version.split()[0]}, {N} records x {ROUNDS} interleaved rounds")
-    print(f"reference dockerflow {REFERENCE_VERSION} JsonLogFormatter: {theirs_m * 1e6:6.2f} us/record")
+    print(
+        f"reference dockerflow {REFERENCE_VERSION} JsonLogFormatter: {theirs_m * 1e6:6.2f} us/record"
+    )
     print(f"dockerflow-core MozlogFormatter:               {ours_m * 1e6:6.2f} us/record")
     print(f"speed-up: {theirs_m / ours_m:.2f}x")
 

@@ -124,3 +124,42 @@ def test_log_summary_info_and_error(caplog):
     assert formatted["Fields"]["errno"] == 500
     assert formatted["Fields"]["msg"] == "KeyError"
     assert "traceback" in formatted["Fields"]
+
+
+def test_generated_ids_are_uuid4():
+    from dockerflow.request import generate_request_id
+
+    ids = {generate_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for rid in list(ids)[:50]:
+        parsed = uuid.UUID(rid)
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+        assert str(parsed) == rid
+
+
+def test_log_summary_honours_level_and_record_factory(caplog):
+    fields = summary_fields(
+        method="GET", path="/", agent="", lang="", uid="", rid="r", t=1, errno=0, code=200
+    )
+    logger = logging.getLogger("request.summary")
+    caplog.set_level(logging.WARNING, logger="request.summary")
+    log_summary(fields)
+    assert caplog.records == []
+    caplog.set_level(logging.INFO, logger="request.summary")
+    original = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        record = original(*args, **kwargs)
+        record.custom = "from-factory"
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        log_summary(fields)
+    finally:
+        logging.setLogRecordFactory(original)
+    (record,) = caplog.records
+    assert record.custom == "from-factory"
+    assert record.name == logger.name
+    assert record.path == "/"

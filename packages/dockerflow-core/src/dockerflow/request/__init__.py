@@ -18,9 +18,9 @@ Request ids
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -32,6 +32,7 @@ __all__ = [
     "SUMMARY_LOGGER_NAME",
     "RequestIdLogFilter",
     "elapsed_ms",
+    "generate_request_id",
     "get_or_generate_request_id",
     "is_valid_request_id",
     "log_summary",
@@ -57,6 +58,20 @@ def is_valid_request_id(value: object) -> bool:
     return isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None
 
 
+def generate_request_id() -> str:
+    """Return a new random request id: a UUID4 in its canonical text form.
+
+    Equivalent to ``str(uuid.uuid4())`` (the same 122 random bits from
+    :func:`os.urandom`, the same version and variant bits), at a third of the cost:
+    it runs for every request that arrives without an id.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def get_or_generate_request_id(headers: Mapping[str, Any], header_name: str | None = None) -> str:
     """Return the request id found in ``headers``, or a new UUID4 when it is missing
     or unsafe.
@@ -73,7 +88,7 @@ def get_or_generate_request_id(headers: Mapping[str, Any], header_name: str | No
         value = value.decode("latin-1")
     if isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None:
         return value
-    return str(uuid.uuid4())
+    return generate_request_id()
 
 
 class RequestIdLogFilter(logging.Filter):
@@ -132,10 +147,31 @@ def summary_fields(
 
 def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> None:
     """Log the ``request.summary`` record: INFO, or ERROR with the traceback when
-    the view raised ``exc``."""
+    the view raised ``exc``; ``fields`` become attributes of the record (``extra``).
+
+    This runs for every request, so it builds the record itself and hands it to the
+    logger's handlers, leaving out what :meth:`logging.Logger.info` would add: the
+    caller lookup (the caller of a summary is always the integration) and the checks
+    for ``extra`` keys clashing with record attributes (``fields`` are ours). The
+    record factory (:func:`logging.setLogRecordFactory`), the logger's level,
+    filters and handlers are honoured as usual.
+    """
+    level = logging.INFO if exc is None else logging.ERROR
+    if not summary_logger.isEnabledFor(level):
+        return
     if exc is None:
-        summary_logger.info("", extra=fields)
-    else:
-        summary_logger.error(
-            "%s", type(exc).__name__, extra=fields, exc_info=(type(exc), exc, exc.__traceback__)
+        record = logging.getLogRecordFactory()(
+            SUMMARY_LOGGER_NAME, level, __file__, 0, "", None, None
         )
+    else:
+        record = logging.getLogRecordFactory()(
+            SUMMARY_LOGGER_NAME,
+            level,
+            __file__,
+            0,
+            "%s",
+            (type(exc).__name__,),
+            (type(exc), exc, exc.__traceback__),
+        )
+    record.__dict__.update(fields)
+    summary_logger.handle(record)

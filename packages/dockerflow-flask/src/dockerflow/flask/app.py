@@ -1,0 +1,490 @@
+"""The Dockerflow Flask extension.
+
+:class:`Dockerflow` adds to a Flask application:
+
+* the Dockerflow endpoints, on a blueprint named ``dockerflow``:
+  ``/__version__`` (``dockerflow.version``), ``/__heartbeat__``
+  (``dockerflow.heartbeat``), ``/__lbheartbeat__`` (``dockerflow.lbheartbeat``) and
+  ``/__error__`` (``dockerflow.error``, raises on purpose to test error reporting;
+  off when ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT`` is false);
+* one ``request.summary`` log record per request, and the request id: read from
+  the ``X-Request-ID`` header (or ``DOCKERFLOW_REQUEST_ID_HEADER_NAME``) when it is
+  safe, generated otherwise, available as ``flask.g.request_id`` and put on every
+  log record by :class:`~dockerflow.logging.RequestIdLogFilter`;
+* the heartbeat checks: an own registry per extension, the built-in checks for the
+  objects passed in, and the signals of :mod:`dockerflow.flask.signals`.
+
+The checks run through :class:`dockerflow.heartbeat.HeartbeatRunner`: concurrently,
+each bounded by ``DOCKERFLOW_CHECK_TIMEOUT``, with exceptions and timeouts turned
+into error results, concurrent heartbeats coalesced into one run, and results
+cached for ``DOCKERFLOW_HEARTBEAT_CACHE_TTL`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import inspect
+import logging
+import os
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Collection
+from contextvars import Token
+from typing import Any, TypeVar, overload
+
+import flask
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import InternalServerError
+
+from dockerflow import checks as core_checks
+from dockerflow.checks import CheckFn, CheckRegistry
+from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settings
+from dockerflow.heartbeat import HeartbeatRunner
+from dockerflow.request import (
+    generate_request_id,
+    is_valid_request_id,
+    log_summary,
+    request_id_context,
+    summary_fields,
+    summary_logger,
+)
+from dockerflow.version import VersionCallback, get_version, load_version
+
+from .checks import check_database_connected, check_migrations_applied, check_redis_connected
+from .signals import heartbeat_failed, heartbeat_passed
+
+__all__ = ["Dockerflow", "HeartbeatFailure"]
+
+logger = logging.getLogger("dockerflow.flask")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The ``request.environ`` key holding the per-request state of the extension.
+_STATE_KEY = "dockerflow.flask.state"
+_QUERYSTRING_SETTING = "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"
+
+
+@functools.lru_cache(maxsize=32)
+def _environ_key(header: str) -> str:
+    """The WSGI environ key of the request header ``header`` (``X-Request-ID`` ->
+    ``HTTP_X_REQUEST_ID``)."""
+    key = header.strip().upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+
+
+class HeartbeatFailure(InternalServerError):
+    """Raised by the heartbeat view when a check fails; carries the JSON response.
+
+    The extension registers an error handler that answers with that response (its
+    status is ``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE``, 500 by default). An
+    application may register its own handler for this exception to change the
+    answer.
+    """
+
+
+class _RequestState:
+    """What the extension remembers about the request being handled."""
+
+    __slots__ = ("code", "start", "token")
+
+    def __init__(self, start: float, token: Token[str | None]) -> None:
+        self.start = start
+        self.token = token
+        self.code: int | None = None
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def _bind_to_app(app: flask.Flask, check: CheckFn) -> CheckFn:
+    """Return ``check`` wrapped to run inside an application context of ``app``.
+
+    The checks run in worker threads, where there is no application context, yet
+    Flask extensions (``db.engine``, Flask-Migrate's config) need one. An ``async``
+    check is awaited inside the context. The wrapper keeps the check's name and its
+    registered timeout (``functools.wraps`` copies the attributes).
+    """
+
+    @functools.wraps(check)
+    def run_in_app_context() -> Any:
+        with app.app_context():
+            result = check()
+            if inspect.isawaitable(result):
+                result = asyncio.run(_await(result))
+            return result
+
+    return run_in_app_context
+
+
+class Dockerflow:
+    """The Dockerflow Flask extension. Set it up like this::
+
+        from flask import Flask
+        from dockerflow.flask import Dockerflow
+
+        app = Flask(__name__)
+        dockerflow = Dockerflow(app)
+
+    or, with the application factory pattern, create it in a module of its own::
+
+        # myproject/deployment.py
+        dockerflow = Dockerflow()
+
+    and initialize it when the application is created::
+
+        # myproject/app.py
+        def create_app(config_filename):
+            app = Flask(__name__)
+            app.config.from_pyfile(config_filename)
+
+            from myproject.deployment import dockerflow
+            dockerflow.init_app(app)
+            return app
+
+    :param app: the Flask application to initialize now (or call :meth:`init_app`
+        later).
+    :param db: a Flask-SQLAlchemy instance: registers
+        :func:`~dockerflow.flask.checks.check_database_connected`.
+    :param redis: a redis-py client or a Flask-Redis instance: registers
+        :func:`~dockerflow.flask.checks.check_redis_connected`.
+    :param migrate: a Flask-Migrate instance: registers
+        :func:`~dockerflow.flask.checks.check_migrations_applied`.
+    :param silenced_checks: check message IDs to ignore, e.g.
+        ``["dockerflow.health.W001"]``.
+    :param version_path: the directory holding ``version.json``; defaults to the
+        parent directory of the application's root path.
+    :param check_timeout: seconds each check may run when the
+        ``DOCKERFLOW_CHECK_TIMEOUT`` config key is not set (default 5).
+
+    Any further positional or keyword arguments are accepted and ignored, as they
+    always were.
+
+    Each extension owns its :class:`~dockerflow.checks.CheckRegistry` and
+    :class:`~dockerflow.heartbeat.HeartbeatRunner`: two applications with two
+    extensions never share checks. Checks registered on the process-wide registry
+    (``dockerflow.checks.register``) run in every heartbeat too, after the
+    extension's own.
+    """
+
+    def __init__(
+        self,
+        app: flask.Flask | None = None,
+        db: Any = None,
+        redis: Any = None,
+        migrate: Any = None,
+        silenced_checks: Collection[str] | None = None,
+        version_path: str | os.PathLike[str] | None = None,
+        *args: Any,
+        check_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        #: Check message IDs left out of the heartbeat.
+        self.silenced_checks: list[str] = list(silenced_checks or [])
+        #: The directory of ``version.json`` (``None``: the app root's parent).
+        self.version_path = version_path
+        #: The default check timeout, in seconds (``DOCKERFLOW_CHECK_TIMEOUT`` wins).
+        self.check_timeout = check_timeout
+        #: The extension's internal logger.
+        self.logger = logger
+        #: The logger of the ``request.summary`` records.
+        self.summary_logger = summary_logger
+        self._version_callback: VersionCallback = get_version
+        self._registry = CheckRegistry()
+        self._runner = HeartbeatRunner()
+        self._bound: dict[tuple[flask.Flask, str], tuple[CheckFn, CheckFn]] = {}
+
+        if db is not None:
+            self._registry.register_partial(check_database_connected, db)
+        if redis is not None:
+            self._registry.register_partial(check_redis_connected, redis)
+        if migrate is not None:
+            self._registry.register_partial(check_migrations_applied, migrate)
+        if app is not None:
+            self.init_app(app)
+
+    # -- setup ----------------------------------------------------------------------
+
+    def init_app(self, app: flask.Flask) -> None:
+        """Initialize the extension with ``app``: register the views on a blueprint
+        named ``dockerflow``, the request hooks and the error handler, and store the
+        extension as ``app.extensions["dockerflow"]``.
+
+        One extension may be initialized with several applications.
+        """
+        blueprint = flask.Blueprint("dockerflow", __name__)
+        blueprint.add_url_rule("/__version__", "version", self._version_view)
+        blueprint.add_url_rule("/__heartbeat__", "heartbeat", self._heartbeat_view)
+        blueprint.add_url_rule("/__lbheartbeat__", "lbheartbeat", self._lbheartbeat_view)
+        blueprint.add_url_rule("/__error__", "error", self._error_view)
+        blueprint.app_errorhandler(HeartbeatFailure)(self._heartbeat_exception_handler)
+        app.register_blueprint(blueprint)
+
+        # The hooks go first in the lists: the request id is known before any other
+        # before_request function runs (so their logs carry it), and since Flask runs
+        # after_request and teardown_request functions in reverse order, ours run last
+        # and see the final status and every other teardown's logs.
+        before, after, teardown = self._request_hooks(app)
+        app.before_request_funcs.setdefault(None, []).insert(0, before)
+        app.after_request_funcs.setdefault(None, []).insert(0, after)
+        app.teardown_request_funcs.setdefault(None, []).insert(0, teardown)
+
+        app.extensions["dockerflow"] = self
+
+    def _request_hooks(
+        self, app: flask.Flask
+    ) -> tuple[
+        Callable[[], None],
+        Callable[[flask.Response], flask.Response],
+        Callable[[BaseException | None], None],
+    ]:
+        # These run on every request: they read the WSGI environ directly and resolve
+        # Flask's context proxies once, because each proxy access has a cost.
+        config = app.config
+        request_proxy: Any = flask.request
+        g_proxy: Any = flask.g
+        summary_enabled = summary_logger.isEnabledFor
+
+        def before_request() -> None:
+            environ = request_proxy._get_current_object().environ
+            header = config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
+            rid = environ.get(_environ_key(header or DEFAULT_REQUEST_ID_HEADER))
+            if rid is None or not is_valid_request_id(rid):
+                rid = generate_request_id()
+            environ[_STATE_KEY] = _RequestState(time.perf_counter(), request_id_context.set(rid))
+            g = g_proxy._get_current_object()
+            if "request_id" not in g.__dict__:
+                g.request_id = rid
+
+        def after_request(response: flask.Response) -> flask.Response:
+            state = request_proxy.environ.get(_STATE_KEY)
+            if state is not None:
+                state.code = response.status_code
+            return response
+
+        def teardown_request(exc: BaseException | None) -> None:
+            request = request_proxy._get_current_object()
+            state: _RequestState | None = request.environ.pop(_STATE_KEY, None)
+            if state is None:  # e.g. a test_request_context(): no request was handled
+                return
+            try:
+                if summary_enabled(logging.INFO if exc is None else logging.ERROR):
+                    log_summary(self._summary(app, request, state.start, state.code, exc), exc)
+            except Exception:  # never let logging break the response
+                logger.exception("Could not log the request.summary record")
+            finally:
+                request_id_context.reset(state.token)
+
+        return before_request, after_request, teardown_request
+
+    # -- request.summary -------------------------------------------------------------
+
+    def _summary(
+        self,
+        app: flask.Flask,
+        request: flask.Request,
+        start: float,
+        code: int | None,
+        exc: BaseException | None,
+    ) -> dict[str, Any]:
+        environ = request.environ
+        querystring = None
+        flag = app.config.get(_QUERYSTRING_SETTING)
+        if flag is not None and flag is not False and parse_bool(_QUERYSTRING_SETTING, flag):
+            querystring = request.query_string.decode("utf-8", "replace")
+        if exc is not None and code is None:
+            code = 500  # the exception propagated: the server answers 500
+        return summary_fields(
+            errno=0 if exc is None else 500,
+            code=code,
+            agent=environ.get("HTTP_USER_AGENT", ""),
+            lang=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            method=request.method,
+            path=request.path,
+            uid=self._user_id() if getattr(app, "login_manager", None) is not None else None,
+            rid=request_id_context.get(),
+            t=int((time.perf_counter() - start) * 1000),
+            querystring=querystring,
+        )
+
+    def summary_extra(self) -> dict[str, Any]:
+        """Build the fields of the ``request.summary`` record for the current request.
+
+        Usable inside a request (e.g. in a view, to log a record shaped like the
+        summary): ``errno``, ``code`` (``None`` until the response exists),
+        ``agent``, ``lang``, ``method``, ``path``, ``uid``, ``rid``, ``t`` and, when
+        ``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING`` is set, ``querystring``.
+        """
+        request = flask.request._get_current_object()  # type: ignore[attr-defined]
+        state: _RequestState | None = request.environ.get(_STATE_KEY)
+        start = state.start if state is not None else time.perf_counter()
+        app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+        return self._summary(app, request, start, None, None)
+
+    def user_id(self) -> Any:
+        """Return the id of the current request's Flask-Login user, or ``None``.
+
+        ``None`` when Flask-Login is not installed or not set up on the
+        application, when the user is anonymous, or when loading the user fails (the
+        failure is logged as a warning; it never breaks the request).
+        """
+        app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+        if getattr(app, "login_manager", None) is None:
+            return None
+        return self._user_id()
+
+    def _user_id(self) -> Any:
+        try:
+            flask_login = importlib.import_module("flask_login")
+        except ImportError:
+            return None
+        try:
+            user = flask_login.current_user._get_current_object()
+            authenticated = user.is_authenticated
+            if callable(authenticated):  # very old Flask-Login: a method
+                authenticated = authenticated()
+            if not authenticated:
+                return None
+            return user.get_id()
+        except Exception:
+            logger.warning(
+                "Could not load the user of the request for request.summary", exc_info=True
+            )
+            return None
+
+    # -- views -------------------------------------------------------------------------
+
+    def _version_view(self) -> ResponseReturnValue:
+        """Serve ``version.json``: 200, 404 when there is none, 500 when it is broken."""
+        root = self.version_path
+        if root is None:
+            root = os.path.dirname(flask.current_app.root_path)
+        status, body = load_version(self._version_callback, root)
+        return flask.jsonify(body), status
+
+    def _heartbeat_view(self) -> ResponseReturnValue:
+        """Run the checks; 200 below ERROR, else the failure status (via HeartbeatFailure)."""
+        app: flask.Flask = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+        settings = read_settings(app.config.get, check_timeout=self.check_timeout)
+        answer = self._runner.respond(self._checks_for(app), settings, self.silenced_checks)
+        response = flask.make_response(flask.jsonify(answer.payload), answer.status_code)
+        if answer.passed:
+            heartbeat_passed.send(app, level=answer.level)
+            return response
+        heartbeat_failed.send(app, level=answer.level)
+        raise HeartbeatFailure(response=response)
+
+    def _heartbeat_exception_handler(self, error: HeartbeatFailure) -> flask.Response:
+        return error.get_response()  # type: ignore[return-value]
+
+    def _lbheartbeat_view(self) -> ResponseReturnValue:
+        """Answer 200 while the process is up; touches no backing service."""
+        return flask.Response(b"", status=200, mimetype="application/json")
+
+    def _error_view(self) -> ResponseReturnValue:
+        """Raise on purpose, so error reporting (logs, Sentry, ...) can be tested.
+
+        Answers 404 when ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT`` is false.
+        """
+        enabled = flask.current_app.config.get("DOCKERFLOW_ENABLE_ERROR_ENDPOINT", True)
+        if not parse_bool("DOCKERFLOW_ENABLE_ERROR_ENDPOINT", enabled):
+            flask.abort(404)
+        raise RuntimeError("The /__error__ endpoint raised this exception on purpose.")
+
+    # -- checks --------------------------------------------------------------------------
+
+    def _checks_for(self, app: flask.Flask) -> list[tuple[str, CheckFn]]:
+        """The checks of a heartbeat of ``app``: the extension's own, then those of the
+        process-wide registry not shadowed by name, each bound to ``app``.
+
+        The bound wrappers are cached, so the core runner recognizes a check that is
+        still hung from an earlier heartbeat and does not start it again.
+        """
+        own = self._registry.get_checks()
+        pairs = list(own.items())
+        pairs.extend(item for item in core_checks.get_checks().items() if item[0] not in own)
+        bound = []
+        for name, check in pairs:
+            cached = self._bound.get((app, name))
+            if cached is None or cached[0] is not check:
+                cached = (check, _bind_to_app(app, check))
+                self._bound[(app, name)] = cached
+            bound.append((name, cached[1]))
+        return bound
+
+    @overload
+    def check(self, func: F, name: str | None = None, *, timeout: float | None = None) -> F: ...
+
+    @overload
+    def check(
+        self, func: None = None, name: str | None = None, *, timeout: float | None = None
+    ) -> Callable[[F], F]: ...
+
+    def check(
+        self, func: F | None = None, name: str | None = None, *, timeout: float | None = None
+    ) -> F | Callable[[F], F]:
+        """Register a check on this extension; a decorator::
+
+            @dockerflow.check
+            def storage_reachable():
+                ...
+
+            @dockerflow.check(name="storage", timeout=2)
+            def storage_reachable():
+                ...
+
+        :param name: the name in the heartbeat's ``checks`` (default: the function's
+            name).
+        :param timeout: seconds this check may run, instead of
+            ``DOCKERFLOW_CHECK_TIMEOUT``.
+        :returns: the function itself.
+        """
+        return self._registry.register(func, name, timeout=timeout)
+
+    @property
+    def checks(self) -> dict[str, CheckFn]:
+        """The checks registered on this extension, name to function.
+
+        .. deprecated:: 2026.11.0
+            Kept for backwards compatibility; use :meth:`check` to register checks.
+        """
+        warnings.warn(
+            "Dockerflow.checks is deprecated; register checks with @dockerflow.check",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._registry.get_checks()
+
+    def init_check(self, check: Callable[..., Any], obj: Any) -> CheckFn:
+        """Register ``check(obj)`` as a check, e.g. ``init_check(check_redis_connected, client)``.
+
+        .. deprecated:: 2026.11.0
+            Kept for backwards compatibility; use :meth:`check` with a function.
+        """
+        warnings.warn(
+            "Dockerflow.init_check() is deprecated; register checks with @dockerflow.check",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._registry.register_partial(check, obj)
+
+    def version_callback(self, func: F) -> F:
+        """Decorate a function that loads the version information, replacing
+        :func:`dockerflow.version.get_version`::
+
+            @dockerflow.version_callback
+            def my_version(root):
+                with open(os.path.join(root, "acme_version.json")) as fp:
+                    return json.load(fp)
+
+        The function gets the ``version_path`` (default: the parent directory of the
+        application's root path) and returns a dict, or ``None`` when there is no
+        version information (``/__version__`` then answers 404). If it raises, the
+        endpoint answers 500 and the error is logged once.
+
+        :returns: ``func`` itself.
+        """
+        self._version_callback = func
+        return func

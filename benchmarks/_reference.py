@@ -59,17 +59,9 @@ def reference_python(*requirements: str) -> Path:
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run(["uv", "venv", "--quiet", "-p", sys.executable, str(venv)], check=True)
+        command = ["uv", "pip", "install", "--quiet", "-p", str(python)]
         subprocess.run(
-            [
-                "uv",
-                "pip",
-                "install",
-                "--quiet",
-                "-p",
-                str(python),
-                f"dockerflow=={REFERENCE_VERSION}",
-            ]
-            + list(requirements),
+            [*command, f"dockerflow=={REFERENCE_VERSION}", *requirements],
             check=True,
         )
     return python

@@ -9,7 +9,16 @@
 #
 # and, on GitHub Actions, also appends the directory to $GITHUB_PATH.
 # Progress and errors go to stderr. Uses sudo for apt-get when not root.
+#
+#     scripts/bootstrap.sh --uv-only    # just uv (what running an example needs)
 set -euo pipefail
+
+uv_only=0
+case "${1:-}" in
+    --uv-only) uv_only=1 ;;
+    "") ;;
+    *) printf 'usage: %s [--uv-only]\n' "$0" >&2; exit 2 ;;
+esac
 
 path_additions=()
 
@@ -117,8 +126,10 @@ ensure_postgres() {
 }
 
 ensure_uv
-ensure_redis
-ensure_postgres
+if [ "$uv_only" -eq 0 ]; then
+    ensure_redis
+    ensure_postgres
+fi
 
 if [ "${#path_additions[@]}" -gt 0 ]; then
     joined=$(IFS=:; printf '%s' "${path_additions[*]}")

@@ -15,30 +15,8 @@ cd "$root"
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
-ensure_uv() {
-    command -v uv >/dev/null 2>&1 && return
-    local python user_bin out
-    python=$(command -v python3 || command -v python) || {
-        say "error: python3 is needed to install uv"
-        exit 1
-    }
-    user_bin="$("$python" -m site --user-base)/bin"
-    if [ ! -x "$user_bin/uv" ]; then
-        say "uv is missing; installing it with scripts/bootstrap.sh"
-        # bootstrap.sh prints the PATH line to eval; it also installs the test suite's
-        # services, which the example does not need: carry on as long as uv is there.
-        if out=$(scripts/bootstrap.sh); then
-            eval "$out"
-        fi
-    fi
-    [ -x "$user_bin/uv" ] && PATH="$user_bin:$PATH"
-    command -v uv >/dev/null 2>&1 || {
-        say "error: could not install uv; see https://docs.astral.sh/uv/"
-        exit 1
-    }
-}
-
-ensure_uv
+# uv, installed with pip when missing (bootstrap prints the PATH line to eval).
+eval "$(bash scripts/bootstrap.sh --uv-only)"
 export PORT="${PORT:-8000}"
 say "starting the example on http://0.0.0.0:$PORT (endpoints: / /__heartbeat__ /__lbheartbeat__ /__version__)"
 exec uv run --frozen --no-dev --group flask --package dockerflow-flask \

@@ -7,17 +7,17 @@ raises :class:`ConfigurationError` with the setting's name when one is wrong.
 Values may be native (``5``, ``True``) or strings from the environment (``"5"``,
 ``"true"``).
 
-========================================== ======================= ==========================
-Setting                                    Default                 Meaning
-========================================== ======================= ==========================
-``DOCKERFLOW_CHECK_TIMEOUT``               ``5`` (seconds)          bound on each check
-``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE`` ``500``                HTTP status of a failure
-``DOCKERFLOW_HEARTBEAT_CACHE_TTL``         ``0`` (off)             seconds results are reused
-``DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS``   per framework           ``checks``/``details`` shown
-``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING``     ``False``               log the query string
-``DOCKERFLOW_REQUEST_ID_HEADER_NAME``      ``"X-Request-ID"``      header carrying request ids
-``DOCKERFLOW_ENABLE_ERROR_ENDPOINT``       ``True``                serve ``/__error__``
-========================================== ======================= ==========================
+=========================================== ======================= ==========================
+Setting                                     Default                 Meaning
+=========================================== ======================= ==========================
+``DOCKERFLOW_CHECK_TIMEOUT``                ``5`` (seconds)          bound on each check
+``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE`` ``500``                 HTTP status of a failure
+``DOCKERFLOW_HEARTBEAT_CACHE_TTL``          ``0`` (off)             seconds results are reused
+``DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS``    per framework           ``checks``/``details`` shown
+``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING``      ``False``               log the query string
+``DOCKERFLOW_REQUEST_ID_HEADER_NAME``       ``"X-Request-ID"``      header carrying request ids
+``DOCKERFLOW_ENABLE_ERROR_ENDPOINT``        ``True``                serve ``/__error__``
+=========================================== ======================= ==========================
 """
 
 from __future__ import annotations

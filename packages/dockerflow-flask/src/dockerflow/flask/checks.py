@@ -5,18 +5,18 @@ to :class:`~dockerflow.flask.Dockerflow`::
 
     dockerflow = Dockerflow(app, db=db, redis=redis_client, migrate=migrate)
 
-=============================== ====================== ==========================================
-Check                           Registered for         Check IDs it may report
-=============================== ====================== ==========================================
+================================ ========================== ======================================
+Check                            Registered for             Check IDs it may report
+================================ ========================== ======================================
 :func:`check_database_connected` ``db=`` (Flask-SQLAlchemy) ``E008`` DB-API error, ``E009`` other
-                                                        SQLAlchemy error
-:func:`check_migrations_applied` ``migrate=``           ``W001`` unapplied migrations (the
-                                (Flask-Migrate)         heartbeat still passes), ``I001`` the
-                                                        migrations could not be checked
-:func:`check_redis_connected`    ``redis=`` (redis-py    ``E004`` cannot connect, ``E007`` PING
-                                or Flask-Redis)         answered with something other than
-                                                        PONG, ``E010`` Redis refused the command
-=============================== ====================== ==========================================
+                                                            SQLAlchemy error
+:func:`check_migrations_applied` ``migrate=``               ``W001`` unapplied migrations (the
+                                 (Flask-Migrate)            heartbeat still passes), ``I001`` the
+                                                            migrations could not be checked
+:func:`check_redis_connected`    ``redis=`` (redis-py       ``E004`` cannot connect, ``E007`` PING
+                                 or Flask-Redis)            answered with something other than
+                                                            PONG, ``E010`` Redis refused the command
+================================ ========================== ======================================
 
 (the IDs are ``dockerflow.health.<ID>``, see :mod:`dockerflow.health`).
 

@@ -134,19 +134,8 @@ done
 command -v uv >/dev/null 2>&1 || fail "uv is not installed (run scripts/bootstrap.sh)"
 
 # find_python 3.X: an interpreter of that minor version that actually runs.
-find_python() {
-    local minor=$1 candidate root
-    runs() { [ -n "$1" ] && "$1" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$minor'.split('.'))))" >/dev/null 2>&1; }
-    candidate=$(command -v "python$minor" 2>/dev/null || true)
-    if runs "$candidate"; then printf '%s\n' "$candidate"; return; fi
-    root=$( (command -v pyenv >/dev/null 2>&1 && pyenv root) || printf '%s' "${PYENV_ROOT:-$HOME/.pyenv}")
-    for candidate in $(ls -d "$root/versions/$minor".* 2>/dev/null | sort -rV); do
-        if runs "$candidate/bin/python$minor"; then printf '%s\n' "$candidate/bin/python$minor"; return; fi
-    done
-    candidate=$(uv python find --no-project "$minor" 2>/dev/null || true)
-    if runs "$candidate"; then printf '%s\n' "$candidate"; return; fi
-    return 1
-}
+# shellcheck source=scripts/python.sh
+. "$ROOT/scripts/python.sh"
 
 # The lower bound of dockerflow-core that packages/dockerflow-FW/pyproject.toml allows.
 lowest_core() {

@@ -186,22 +186,34 @@ def main() -> None:
     assert len(records) == 1, "the middleware did not log request.summary"
     assert status == ["200 OK"], f"the view did not answer 200 OK: {status}"
 
-    for handler in (without, with_df):  # warm up
-        per_request(handler, args.requests // 4)
-    ratios, bases, withs = [], [], []
-    for i in range(args.rounds):
-        order = (without, with_df) if i % 2 == 0 else (with_df, without)
-        times = {id(h): per_request(h, args.requests) for h in order}
-        bases.append(times[id(without)])
-        withs.append(times[id(with_df)])
-        ratios.append(times[id(with_df)] / times[id(without)])
     label = "reference dockerflow" if args.reference else "dockerflow-django"
     project = "bare project" if args.bare else "startproject middleware"
     how = "django.test.Client" if args.client else "WSGIHandler"
     print(f"{label}, {project}, {how}, {args.rounds} rounds x {args.requests} requests")
-    print(f"  without middleware: {statistics.median(bases) * 1e6:8.1f} us CPU/request (median)")
-    print(f"  with middleware:    {statistics.median(withs) * 1e6:8.1f} us CPU/request (median)")
-    print(f"  overhead: {(statistics.median(ratios) - 1) * 100:+.1f}% (median of per-round ratios)")
+    summary = logging.getLogger("request.summary")
+    for logged in (True, False):
+        summary.disabled = not logged
+        base_us, with_us, ratio = measure(without, with_df, args.rounds, args.requests)
+        what = "request.summary to /dev/null" if logged else "request.summary logger disabled"
+        print(f"  {what}:")
+        print(f"    without middleware: {base_us:8.1f} us CPU/request (median)")
+        print(f"    with middleware:    {with_us:8.1f} us CPU/request (median)")
+        print(f"    overhead: {(ratio - 1) * 100:+.1f}% (median of per-round ratios)")
+    summary.disabled = False
+
+
+def measure(without: Any, with_df: Any, rounds: int, requests: int) -> tuple[float, float, float]:
+    """Interleaved rounds; medians of per-request CPU time and of the per-round ratio."""
+    for handler in (without, with_df):  # warm up
+        per_request(handler, requests // 4)
+    ratios, bases, withs = [], [], []
+    for i in range(rounds):
+        order = (without, with_df) if i % 2 == 0 else (with_df, without)
+        times = {id(h): per_request(h, requests) for h in order}
+        bases.append(times[id(without)])
+        withs.append(times[id(with_df)])
+        ratios.append(times[id(with_df)] / times[id(without)])
+    return statistics.median(bases) * 1e6, statistics.median(withs) * 1e6, statistics.median(ratios)
 
 
 if __name__ == "__main__":

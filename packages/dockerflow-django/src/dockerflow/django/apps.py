@@ -1,0 +1,23 @@
+"""The Django app: add ``"dockerflow.django"`` to ``INSTALLED_APPS``."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig  # type: ignore[import-untyped]
+
+__all__ = ["DockerFlowAppConfig"]
+
+
+class DockerFlowAppConfig(AppConfig):  # type: ignore[misc]
+    """Registers the checks of ``DOCKERFLOW_CHECKS`` when Django is ready.
+
+    The app label is ``dockerflow``, as in the reference library.
+    """
+
+    name = "dockerflow.django"
+    label = "dockerflow"
+    verbose_name = "Dockerflow"
+
+    def ready(self) -> None:
+        from . import checks
+
+        checks.register()

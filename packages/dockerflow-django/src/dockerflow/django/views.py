@@ -1,0 +1,286 @@
+"""The Dockerflow views: ``/__version__``, ``/__heartbeat__``, ``/__lbheartbeat__``, ``/__error__``.
+
+:class:`~dockerflow.django.middleware.DockerflowMiddleware` serves them before URL
+resolution (the async twins, ending in ``_async``, under ASGI); the sync views can
+also be routed with :mod:`dockerflow.django.urls`.
+
+Every setting is read when a request comes in, so ``override_settings`` and
+settings changed at run time apply to the next request.
+
+``/__heartbeat__``
+    Runs every check registered with Django's system check framework (the ones
+    named in ``DOCKERFLOW_CHECKS``, Django's own, and yours), plus the deployment
+    checks unless ``DEBUG`` is on. The checks run concurrently in the core's
+    thread pool, each bounded by ``DOCKERFLOW_CHECK_TIMEOUT`` seconds; a check
+    that raises or hangs becomes an error result (``dockerflow.health.E100`` /
+    ``E101``). IDs in ``SILENCED_SYSTEM_CHECKS`` are dropped. The answer is 200
+    while the worst level is below ``ERROR`` (warnings pass), otherwise
+    ``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE`` (500)::
+
+        {"status": "warning",
+         "checks": {"check_database_connected": "ok", "check_migrations_applied": "warning"},
+         "details": {"check_migrations_applied": {"status": "warning", "level": 30,
+             "messages": {"dockerflow.health.W001": "Unapplied migration shop.0002_price"}}}}
+
+    ``checks`` and ``details`` are included when ``DEBUG`` is on, or as
+    ``DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS`` says. Database connections a check
+    opens in a worker thread are closed when it finishes. Concurrent heartbeats in
+    one process share one run, and ``DOCKERFLOW_HEARTBEAT_CACHE_TTL`` seconds of
+    caching can be turned on. :data:`~dockerflow.django.signals.heartbeat_passed`
+    or :data:`~dockerflow.django.signals.heartbeat_failed` is sent with ``level``.
+
+``/__version__``
+    The JSON of ``version.json`` in ``BASE_DIR``, or what the callable named by
+    ``DOCKERFLOW_VERSION_CALLBACK`` returns (it is given ``BASE_DIR``); 404 when
+    there is none, 500 with one logged error when it is malformed.
+
+``/__lbheartbeat__``
+    An empty 200, without touching the database or the cache.
+
+``/__error__``
+    Raises an exception on purpose, to test error reporting (Sentry, logs). Turn
+    it off with ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT = False`` (it then answers 404).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings  # type: ignore[import-untyped]
+from django.core.checks.registry import registry  # type: ignore[import-untyped]
+from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
+from django.db import connections  # type: ignore[import-untyped]
+from django.http import Http404, HttpResponse, JsonResponse  # type: ignore[import-untyped]
+from django.utils.module_loading import import_string  # type: ignore[import-untyped]
+
+from dockerflow.checks import CheckFn
+from dockerflow.config import DockerflowSettings, parse_bool, read_settings
+from dockerflow.heartbeat import HeartbeatResponse, HeartbeatRunner
+from dockerflow.version import get_version, load_version, load_version_async
+
+from .signals import heartbeat_failed, heartbeat_passed
+
+__all__ = [
+    "DEFAULT_VERSION_CALLBACK",
+    "dockerflow_settings",
+    "error",
+    "error_async",
+    "error_endpoint_enabled",
+    "heartbeat",
+    "heartbeat_async",
+    "heartbeat_checks",
+    "lbheartbeat",
+    "lbheartbeat_async",
+    "runner",
+    "version",
+    "version_async",
+]
+
+logger = logging.getLogger("dockerflow.django")
+
+#: What ``DOCKERFLOW_VERSION_CALLBACK`` is when the setting is absent.
+DEFAULT_VERSION_CALLBACK = "dockerflow.version.get_version"
+
+#: The process's heartbeat runner: coalesces concurrent heartbeats, caches results.
+runner = HeartbeatRunner()
+
+_BROKEN_HEARTBEAT = {
+    "status": "error",
+    "error": "The heartbeat could not run its checks; see the logs.",
+}
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def dockerflow_settings() -> DockerflowSettings:
+    """Read and validate the ``DOCKERFLOW_*`` settings (details default to ``DEBUG``)."""
+    return read_settings(_setting, include_details=bool(settings.DEBUG))
+
+
+# --- heartbeat ---------------------------------------------------------------------------
+
+_adapted: dict[Any, CheckFn] = {}
+
+
+def _adapt(check: Callable[..., Any]) -> CheckFn:
+    """A Django system check as a core check: called without arguments in a worker
+    thread, closing the database connections it opened there when it is done."""
+
+    def run_django_check() -> Any:
+        try:
+            return check(app_configs=None)
+        finally:
+            connections.close_all()
+
+    functools.update_wrapper(run_django_check, check)
+    return run_django_check
+
+
+def _adapted_check(check: Callable[..., Any]) -> CheckFn:
+    # One adapter per check, kept: the core recognizes a check still hung from an
+    # earlier heartbeat by its identity, and reports it at once instead of piling up.
+    try:
+        return _adapted[check]
+    except KeyError:
+        adapted = _adapted[check] = _adapt(check)
+        return adapted
+    except TypeError:  # unhashable callable
+        return _adapt(check)
+
+
+def heartbeat_checks(*, include_deployment_checks: bool | None = None) -> list[tuple[str, CheckFn]]:
+    """The Django system checks the heartbeat runs, as ``(name, check)`` pairs.
+
+    Checks are named after their function (``check_database_connected``); when two
+    share a name, the later one in module order is qualified with its module. The
+    pairs are sorted by name, so the heartbeat's JSON has a stable order.
+
+    :param include_deployment_checks: default: ``not settings.DEBUG``.
+    """
+    if include_deployment_checks is None:
+        include_deployment_checks = not settings.DEBUG
+    found = []
+    for check in registry.get_checks(include_deployment_checks=include_deployment_checks):
+        name = getattr(check, "__name__", None) or type(check).__name__
+        found.append((name, str(getattr(check, "__module__", "") or ""), check))
+    found.sort(key=lambda item: (item[0], item[1]))
+    pairs: list[tuple[str, CheckFn]] = []
+    taken: set[str] = set()
+    for name, module, check in found:
+        if name in taken:
+            name = f"{module}.{name}" if module else f"{name}#{len(pairs)}"
+        taken.add(name)
+        pairs.append((name, _adapted_check(check)))
+    return pairs
+
+
+def _silenced() -> list[str]:
+    return list(getattr(settings, "SILENCED_SYSTEM_CHECKS", None) or ())
+
+
+def _json(payload: dict[str, Any], status: int) -> Any:
+    response = JsonResponse(payload, status=status)
+    # What went wrong is logged already (a failing check, a malformed version.json):
+    # keep Django from adding an "Internal Server Error" record for every probe.
+    response._has_been_logged = True
+    return response
+
+
+def _heartbeat_response(answer: HeartbeatResponse) -> Any:
+    return _json(answer.payload, answer.status_code)
+
+
+def _broken_heartbeat() -> Any:
+    logger.exception("The heartbeat failed before its checks could answer")
+    return _json(dict(_BROKEN_HEARTBEAT), 500)
+
+
+def heartbeat(request: Any) -> Any:
+    """Run the checks and answer with their JSON (see the module documentation)."""
+    try:
+        answer = runner.respond(heartbeat_checks(), dockerflow_settings(), _silenced())
+    except Exception:
+        return _broken_heartbeat()
+    signal = heartbeat_passed if answer.passed else heartbeat_failed
+    signal.send_robust(sender=heartbeat, level=answer.level)
+    return _heartbeat_response(answer)
+
+
+async def heartbeat_async(request: Any) -> Any:
+    """:func:`heartbeat` for ASGI: awaits the checks without blocking the event loop."""
+    try:
+        answer = await runner.respond_async(heartbeat_checks(), dockerflow_settings(), _silenced())
+    except Exception:
+        return _broken_heartbeat()
+    signal = heartbeat_passed if answer.passed else heartbeat_failed
+    if hasattr(signal, "asend_robust"):  # Django 5.0+
+        await signal.asend_robust(sender=heartbeat, level=answer.level)
+    else:
+        signal.send_robust(sender=heartbeat, level=answer.level)
+    return _heartbeat_response(answer)
+
+
+# --- version -----------------------------------------------------------------------------
+
+
+def _version_source() -> tuple[Callable[[Any], Any], Any]:
+    """The version callback and the root it is given, as configured right now.
+
+    A callback that cannot be imported, or a missing ``BASE_DIR`` for the default
+    callback, becomes a callback that raises a clear error, so the view logs it once
+    and answers 500.
+    """
+    target = getattr(settings, "DOCKERFLOW_VERSION_CALLBACK", None) or DEFAULT_VERSION_CALLBACK
+    root = getattr(settings, "BASE_DIR", None)
+    try:
+        callback: Callable[[Any], Any] = target if callable(target) else import_string(target)
+    except ImportError as exc:
+        problem = ImproperlyConfigured(
+            f"DOCKERFLOW_VERSION_CALLBACK {target!r} cannot be imported: {exc}"
+        )
+    else:
+        if callback is not get_version or root is not None:
+            return callback, root
+        problem = ImproperlyConfigured("The BASE_DIR setting is needed to find version.json")
+
+    def misconfigured(root: Any) -> Any:
+        raise problem
+
+    return misconfigured, root
+
+
+def version(request: Any) -> Any:
+    """Answer with the contents of ``version.json`` (see the module documentation)."""
+    status, body = load_version(*_version_source())
+    return _json(body, status)
+
+
+async def version_async(request: Any) -> Any:
+    """:func:`version` for ASGI: reads the file without blocking the event loop."""
+    status, body = await load_version_async(*_version_source())
+    return _json(body, status)
+
+
+# --- lbheartbeat and error ---------------------------------------------------------------
+
+
+def lbheartbeat(request: Any) -> Any:
+    """Answer 200 at once: the process is up. Touches no backing service.
+
+    Load balancers want a 200 here, not a 204.
+    """
+    return HttpResponse()
+
+
+async def lbheartbeat_async(request: Any) -> Any:
+    """:func:`lbheartbeat` for ASGI."""
+    return HttpResponse()
+
+
+def error_endpoint_enabled() -> bool:
+    """Whether ``/__error__`` is served (``DOCKERFLOW_ENABLE_ERROR_ENDPOINT``, default on)."""
+    return parse_bool(
+        "DOCKERFLOW_ENABLE_ERROR_ENDPOINT",
+        getattr(settings, "DOCKERFLOW_ENABLE_ERROR_ENDPOINT", True),
+    )
+
+
+def error(request: Any) -> Any:
+    """Raise an exception, to check that errors reach your error reporting.
+
+    :raises Http404: when ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT`` is off.
+    """
+    if not error_endpoint_enabled():
+        raise Http404("The __error__ endpoint is disabled")
+    logger.error("The __error__ endpoint was called")
+    raise Exception("This is a test exception from the /__error__ endpoint.")
+
+
+async def error_async(request: Any) -> Any:
+    """:func:`error` for ASGI."""
+    return error(request)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.http import Http404, HttpResponse, JsonResponse
+
+from .models import Item
+
+logger = logging.getLogger("djtestproject")
+
+
+def index(request: Any) -> HttpResponse:
+    return HttpResponse("hello")
+
+
+def items(request: Any) -> JsonResponse:
+    return JsonResponse({"count": Item.objects.count()})
+
+
+def boom(request: Any) -> HttpResponse:
+    raise ValueError("boom from the view")
+
+
+def missing(request: Any) -> HttpResponse:
+    raise Http404("no such thing")
+
+
+def whoami(request: Any) -> JsonResponse:
+    return JsonResponse(
+        {
+            "request_id": getattr(request, "request_id", None),
+            "_id": getattr(request, "_id", None),
+            "user": request.user.pk if request.user.is_authenticated else None,
+        }
+    )
+
+
+def log_something(request: Any) -> HttpResponse:
+    logger.info("inside the view")
+    return HttpResponse("logged")
+
+
+def sleep(request: Any) -> HttpResponse:
+    time.sleep(float(request.GET.get("s", "1")))
+    return HttpResponse("slept")
+
+
+async def async_view(request: Any) -> HttpResponse:
+    logger.info("inside the async view")
+    return HttpResponse("async hello")
+
+
+async def async_boom(request: Any) -> HttpResponse:
+    raise ValueError("boom from the async view")

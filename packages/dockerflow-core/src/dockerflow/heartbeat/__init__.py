@@ -217,11 +217,7 @@ class HeartbeatRunner:
             timeout=settings.check_timeout,
             cache_ttl=settings.heartbeat_cache_ttl,
         )
-        return build_heartbeat_response(
-            results,
-            failed_status_code=settings.heartbeat_failed_status_code,
-            include_details=settings.heartbeat_include_details,
-        )
+        return _answer(results, settings)
 
     async def respond_async(
         self,
@@ -236,8 +232,12 @@ class HeartbeatRunner:
             timeout=settings.check_timeout,
             cache_ttl=settings.heartbeat_cache_ttl,
         )
-        return build_heartbeat_response(
-            results,
-            failed_status_code=settings.heartbeat_failed_status_code,
-            include_details=settings.heartbeat_include_details,
-        )
+        return _answer(results, settings)
+
+
+def _answer(results: ChecksResults, settings: DockerflowSettings) -> HeartbeatResponse:
+    return build_heartbeat_response(
+        results,
+        failed_status_code=settings.heartbeat_failed_status_code,
+        include_details=settings.heartbeat_include_details,
+    )

@@ -1,0 +1,239 @@
+"""Per-request overhead of the Dockerflow Sanic extension, against the bare Sanic app.
+
+Two Sanic apps with the same handler run in this process, on one event loop: a bare
+one, and one with ``Dockerflow(app)``, whose ``request.summary`` logger formats every
+record with :class:`~dockerflow.logging.MozlogFormatter` into a handler writing to
+``/dev/null`` (the work a real deployment does for every request). Two clients, each
+used for both apps:
+
+* ``ASGI client`` (the headline figure, checked against ``--max-overhead``): httpx's
+  ``AsyncClient`` over ``ASGITransport``, the client sanic-testing's ASGI test client
+  is built on, without its per-request app startup; in process, no sockets.
+* ``direct ASGI`` (stricter, for information): the app called with a prepared scope,
+  no client at all. Bare Sanic answers such a call in about 20 us, while building and
+  formatting one ``request.summary`` record costs about 10 us by itself, so this ratio
+  shows the full cost of the logging a deployment asks for, not waste.
+
+Sanic rewrites some of its own methods when an app starts ("touchup"), tailored to
+that app's signals; so each round starts the app it measures (as sanic-testing does)
+before timing it. Rounds alternate between the two apps; the median of the
+per-round ratios is reported.
+
+    uv run python benchmarks/bench_sanic.py [--rounds 21] [--requests 3000]
+
+To measure the reference library (python-dockerflow) the same way, run this script
+with the interpreter of a virtualenv that holds it and Sanic (it uses whatever
+``dockerflow`` is importable; ``--reference`` formats with ``JsonLogFormatter``)::
+
+    /tmp/ref-venv/bin/python benchmarks/bench_sanic.py --reference
+
+Exits with status 1 when the overhead is above ``--max-overhead`` percent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import os
+import statistics
+import sys
+import time
+import warnings
+from typing import Any
+
+from sanic import Sanic, response
+
+from dockerflow.logging import MozlogFormatter
+
+try:  # the reference library's name for the formatter
+    from dockerflow.logging import JsonLogFormatter as _ReferenceFormatter
+except ImportError:  # pragma: no cover
+    _ReferenceFormatter = MozlogFormatter
+
+
+def make_app(with_dockerflow: bool) -> Sanic:
+    app = Sanic(f"bench_{'dockerflow' if with_dockerflow else 'bare'}", configure_logging=False)
+    app.config.ACCESS_LOG = False
+
+    @app.get("/hello")
+    async def hello(request: Any) -> Any:
+        return response.json({"hello": "world"})
+
+    if with_dockerflow:
+        from dockerflow.sanic import Dockerflow
+
+        Dockerflow(app)
+    return app
+
+
+def configure_logging(reference: bool) -> None:
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    handler = logging.StreamHandler(devnull)
+    handler.setFormatter(_ReferenceFormatter() if reference else MozlogFormatter())
+    summary = logging.getLogger("request.summary")
+    summary.handlers[:] = [handler]
+    summary.setLevel(logging.INFO)
+    summary.propagate = False
+
+
+SCOPE: dict[str, Any] = {
+    "type": "http",
+    "asgi": {"version": "3.0", "spec_version": "2.3"},
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "http",
+    "path": "/hello",
+    "raw_path": b"/hello",
+    "query_string": b"",
+    "root_path": "",
+    "headers": [
+        (b"host", b"localhost"),
+        (b"user-agent", b"bench/1.0"),
+        (b"accept-language", b"en-US"),
+    ],
+    "client": ("127.0.0.1", 50000),
+    "server": ("127.0.0.1", 8000),
+}
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _Sink:
+    status = 0
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+
+
+async def start(app: Sanic) -> None:
+    """Start ``app`` for ASGI calls (routers finalized, touchup for this app)."""
+    app.router.reset()
+    app.signal_router.reset()
+    await app._startup()
+    app.asgi = True
+
+
+async def time_requests(app: Sanic, count: int) -> float:
+    """Seconds per request over ``count`` direct ASGI calls (after starting ``app``)."""
+    await start(app)
+    sink = _Sink()
+    begin = time.perf_counter()
+    for _ in range(count):
+        await app(dict(SCOPE), _receive, sink)
+    elapsed = time.perf_counter() - begin
+    if sink.status != 200:
+        raise RuntimeError(f"unexpected status {sink.status}")
+    return elapsed / count
+
+
+async def time_client_requests(app: Sanic, count: int) -> float:
+    """Seconds per request over ``count`` requests through httpx's ASGI transport."""
+    import httpx
+
+    await start(app)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    headers = {"User-Agent": "bench/1.0", "Accept-Language": "en-US"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        begin = time.perf_counter()
+        for _ in range(count):
+            resp = await client.get("/hello", headers=headers)
+            if resp.status_code != 200:
+                raise RuntimeError(f"unexpected status {resp.status_code}")
+        return (time.perf_counter() - begin) / count
+
+
+async def measure(
+    timer: Any, bare: Sanic, with_df: Sanic, rounds: int, requests: int
+) -> tuple[float, ...]:
+    """Median (ratio, bare seconds, dockerflow seconds) over interleaved rounds."""
+    await timer(bare, 300)  # warm up
+    await timer(with_df, 300)
+    ratios, bare_times, df_times = [], [], []
+    for i in range(rounds):
+        order = [(bare, bare_times), (with_df, df_times)]
+        if i % 2:
+            order.reverse()
+        for app, times in order:
+            gc.collect()
+            gc.disable()  # as timeit does: a collection lands on one app or the other at random
+            try:
+                times.append(await timer(app, requests))
+            finally:
+                gc.enable()
+        ratios.append(df_times[-1] / bare_times[-1])
+    return statistics.median(ratios), statistics.median(bare_times), statistics.median(df_times)
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def check_logging(with_df: Sanic) -> None:
+    """Make sure the Dockerflow app does log one summary per request while measured."""
+    counter = _Counter()
+    summary = logging.getLogger("request.summary")
+    summary.addHandler(counter)
+    try:
+        await time_requests(with_df, 10)
+    finally:
+        summary.removeHandler(counter)
+    if counter.count != 10:
+        raise RuntimeError(f"expected 10 request.summary records, got {counter.count}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--max-overhead", type=float, default=15.0, help="percent")
+    parser.add_argument("--reference", action="store_true", help="format with JsonLogFormatter")
+    args = parser.parse_args(argv)
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+    logging.getLogger("sanic").setLevel(logging.WARNING)
+    configure_logging(args.reference)
+    Sanic.test_mode = True  # lets touchup run once per round, for the app being measured
+    bare, with_df = make_app(False), make_app(True)
+
+    from importlib.metadata import version
+
+    import dockerflow.sanic as impl
+
+    print(f"implementation: {os.path.dirname(impl.__file__)}")
+    print(f"python {sys.version.split()[0]}, sanic {version('sanic')}")
+
+    async def run() -> dict[str, float]:
+        await check_logging(with_df)
+        results = {}
+        for label, timer, requests in (
+            ("ASGI client", time_client_requests, args.requests // 2),
+            ("direct ASGI", time_requests, args.requests),
+        ):
+            ratio, bare_s, df_s = await measure(timer, bare, with_df, args.rounds, requests)
+            results[label] = ratio
+            print(
+                f"{label:12s} bare {bare_s * 1e6:7.1f} us, with dockerflow {df_s * 1e6:7.1f} us: "
+                f"ratio {ratio:.3f} (overhead {(ratio - 1) * 100:.1f}%, "
+                f"median of {args.rounds} rounds)"
+            )
+        return results
+
+    overhead = (asyncio.run(run())["ASGI client"] - 1) * 100
+    if overhead > args.max_overhead:
+        print(f"above the {args.max_overhead:g}% target (ASGI client)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""A small Sanic app following the Dockerflow spec.
+
+Run it with Sanic's own server (``$PORT``, default 8000)::
+
+    sanic app:app --host 0.0.0.0 --port "${PORT:-8000}" --workers 2
+
+Configuration comes from the environment: Sanic loads ``SANIC_``-prefixed variables
+into ``app.config`` (``SANIC_DOCKERFLOW_CHECK_TIMEOUT=2``,
+``SANIC_DOCKERFLOW_ENABLE_ERROR_ENDPOINT=false``, ...), ``REDIS_URL`` adds a Redis
+check through sanic-redis. Logs are mozlog JSON on stdout, every line tagged with the
+request id.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sanic import Sanic, response
+
+from dockerflow.sanic import Dockerflow, checks
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "dockerflow.logging.RequestIdLogFilter"}},
+    "formatters": {
+        "mozlog": {"()": "dockerflow.logging.MozlogFormatter", "logger_name": "example"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "mozlog",
+            "filters": ["request_id"],
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "request.summary": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "sanic.access": {"level": "WARNING"},  # request.summary already logs each request
+    },
+}
+
+app = Sanic("example", log_config=LOGGING)
+
+redis = None
+if os.environ.get("REDIS_URL"):
+    from sanic_redis import SanicRedis
+
+    app.config.REDIS = os.environ["REDIS_URL"]
+    redis = SanicRedis(app)
+
+dockerflow = Dockerflow(app, redis=redis, version_path=os.environ.get("VERSION_PATH", "/app"))
+
+
+@dockerflow.check
+async def disk_space() -> list[checks.CheckMessage]:
+    stat = os.statvfs("/tmp")
+    free = stat.f_bavail * stat.f_frsize
+    if free < 50 * 1024 * 1024:
+        return [checks.Warning(f"only {free} bytes free in /tmp", id="example.health.W001")]
+    return []
+
+
+@app.get("/")
+async def index(request: Any) -> Any:
+    return response.json({"hello": "world", "request_id": request.ctx.id})

@@ -1,0 +1,345 @@
+"""The Dockerflow extension for Sanic.
+
+One :class:`Dockerflow` object adds to a Sanic app:
+
+* the Dockerflow endpoints ``/__version__``, ``/__heartbeat__``,
+  ``/__lbheartbeat__`` and ``/__error__``, named ``dockerflow.version``,
+  ``dockerflow.heartbeat``, ``dockerflow.lbheartbeat`` and ``dockerflow.error`` for
+  :meth:`sanic.Sanic.url_for`;
+* a request middleware that gives every request an id (``request.ctx.id``, and
+  :data:`dockerflow.request.request_id_context` for log records), and one
+  ``request.summary`` log record per request;
+* the heartbeat signals of :mod:`dockerflow.sanic.signals`.
+
+Settings are read from ``app.config`` when a request needs them, so they can change
+at run time (``DOCKERFLOW_CHECK_TIMEOUT``, ``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE``,
+``DOCKERFLOW_HEARTBEAT_CACHE_TTL``, ``DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS``,
+``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING``, ``DOCKERFLOW_REQUEST_ID_HEADER_NAME``,
+``DOCKERFLOW_ENABLE_ERROR_ENDPOINT``; see :mod:`dockerflow.config`). Sanic loads
+``SANIC_``-prefixed environment variables into ``app.config``, so
+``SANIC_DOCKERFLOW_CHECK_TIMEOUT=2`` works out of the box.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar, overload
+from urllib.parse import unquote
+
+from sanic import Sanic, response
+from sanic.exceptions import NotFound, SanicException
+from sanic.request import Request
+from sanic.response import BaseHTTPResponse, HTTPResponse
+
+from ..checks import CheckFn, CheckMessage, CheckRegistry, default_registry
+from ..config import DockerflowSettings, parse_bool, parse_seconds, read_settings
+from ..heartbeat import HeartbeatRunner
+from ..request import (
+    get_or_generate_request_id,
+    log_summary,
+    request_id_context,
+    summary_fields,
+    summary_logger,
+)
+from ..version import get_version, load_version_async
+from .checks import check_redis_connected
+from .signals import HEARTBEAT_FAILED, HEARTBEAT_PASSED
+
+__all__ = ["Dockerflow"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Our request middleware runs before the app's own (the highest priority wins), so
+#: the request id is set before any other middleware logs.
+_REQUEST_MIDDLEWARE_PRIORITY = 1_000_000
+#: Sanic runs response middleware from the lowest priority up, and stops at the first
+#: one that returns a new response: ours runs first, so it is never skipped.
+_RESPONSE_MIDDLEWARE_PRIORITY = -1_000_000
+
+
+def _noop(**context: Any) -> None:
+    """Declares a signal event so it can be dispatched and awaited with no listener."""
+
+
+def _is_server_error(exc: BaseException) -> bool:
+    """Whether ``exc`` counts as a failed request (``errno`` 500).
+
+    Sanic's HTTP exceptions below 500 (``NotFound``, ``BadRequest``, ...) are
+    answers, not failures.
+    """
+    if isinstance(exc, SanicException):
+        return int(getattr(exc, "status_code", 500) or 500) >= 500
+    return True
+
+
+class Dockerflow:
+    """The Dockerflow Sanic extension.
+
+    Set it up with the app::
+
+        from sanic import Sanic
+        from dockerflow.sanic import Dockerflow
+
+        app = Sanic("myproject")
+        dockerflow = Dockerflow(app)
+
+    or, with an application factory, create it in a module of its own and bind it
+    when the app is made::
+
+        # myproject/deployment.py
+        dockerflow = Dockerflow()
+
+        # myproject/app.py
+        def create_app():
+            app = Sanic("myproject")
+            dockerflow.init_app(app)
+            return app
+
+    :param app: the Sanic app to set up now (``None`` to call :meth:`init_app` later).
+    :param redis: a Redis client (``redis.asyncio.Redis`` or ``redis.Redis``) or a
+        ``sanic_redis.SanicRedis`` instance: adds the ``check_redis_connected`` check.
+    :param silenced_checks: check message IDs (e.g. ``"dockerflow.health.W001"``)
+        to leave out of the heartbeat.
+    :param version_path: the directory holding ``version.json`` (default: the
+        working directory). Passed to the version callback.
+    :param check_timeout: seconds each check may run when
+        ``DOCKERFLOW_CHECK_TIMEOUT`` is not set in ``app.config`` (default 5).
+
+    Each extension owns its checks (:attr:`registry`) and its heartbeat runner
+    (:attr:`runner`); the heartbeat also runs the checks registered process-wide
+    with :func:`dockerflow.checks.register`. After :meth:`init_app` the extension is
+    ``app.ctx.dockerflow``.
+    """
+
+    def __init__(
+        self,
+        app: Sanic[Any, Any] | None = None,
+        redis: Any = None,
+        silenced_checks: Collection[str] | None = None,
+        version_path: str = ".",
+        *args: Any,
+        check_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        #: The logger of the extension's own messages.
+        self.logger = logging.getLogger("dockerflow.sanic")
+        #: The ``request.summary`` logger (configure its handlers; see the README).
+        self.summary_logger = summary_logger
+        #: Check message IDs left out of the heartbeat.
+        self.silenced_checks: list[str] = list(silenced_checks or [])
+        #: Where ``version.json`` is looked for.
+        self.version_path = version_path
+        #: The checks of this extension.
+        self.registry = CheckRegistry()
+        #: Runs the heartbeat checks: coalescing and caching per extension.
+        self.runner = HeartbeatRunner()
+        #: The default check timeout, when the app's config sets none.
+        self.check_timeout: float | None = (
+            None if check_timeout is None else parse_seconds("check_timeout", check_timeout)
+        )
+        self.redis = redis
+        #: The app this extension was last initialized with.
+        self.app: Sanic[Any, Any] | None = None
+        self._version_callback: Callable[[Any], Any] = get_version
+        if redis is not None:
+            self.registry.register(self._check_redis, name="check_redis_connected")
+        if app is not None:
+            self.init_app(app)
+
+    # -- setup ------------------------------------------------------------------------
+
+    def init_app(self, app: Sanic[Any, Any]) -> None:
+        """Add the Dockerflow views, middleware and signals to ``app``.
+
+        Call it before the app starts serving.
+        """
+        self.app = app
+        for uri, name, handler in (
+            ("/__version__", "version", self._version_view),
+            ("/__heartbeat__", "heartbeat", self._heartbeat_view),
+            ("/__lbheartbeat__", "lbheartbeat", self._lbheartbeat_view),
+            ("/__error__", "error", self._error_view),
+        ):
+            app.add_route(handler, uri, methods=["GET", "HEAD"], name=f"dockerflow.{name}")
+        app.on_request(self._request_middleware, priority=_REQUEST_MIDDLEWARE_PRIORITY)
+        app.add_signal(self._on_exception, "http.lifecycle.exception")
+        app.register_middleware(
+            self._response_middleware, "response", priority=_RESPONSE_MIDDLEWARE_PRIORITY
+        )
+        app.add_signal(_noop, HEARTBEAT_PASSED)
+        app.add_signal(_noop, HEARTBEAT_FAILED)
+        app.ctx.dockerflow = self
+
+    # -- checks -----------------------------------------------------------------------
+
+    @overload
+    def check(self, func: F, name: str | None = None) -> F: ...
+
+    @overload
+    def check(self, func: None = None, name: str | None = None) -> Callable[[F], F]: ...
+
+    def check(self, func: F | None = None, name: str | None = None) -> F | Callable[[F], F]:
+        """Register a check (sync or ``async``) with this extension.
+
+        Use it as ``@dockerflow.check`` or ``@dockerflow.check(name="storage")``. A
+        check takes no arguments and returns a list of
+        :class:`~dockerflow.checks.CheckMessage` (empty when all is well).
+        """
+        if func is None:
+            return lambda f: self.registry.register(f, name=name)
+        return self.registry.register(func, name=name)
+
+    @property
+    def checks(self) -> dict[str, CheckFn]:
+        """This extension's checks, name to callable (the registry's own mapping)."""
+        return self.registry.get_checks()
+
+    def init_check(self, check: Callable[..., Any], obj: Any) -> CheckFn:
+        """Register ``check(obj)`` as a check named after ``check``.
+
+        .. deprecated:: 2026.11.0
+            Use ``dockerflow.registry.register_partial(check, obj)``.
+        """
+        warnings.warn(
+            "Dockerflow.init_check() is deprecated; use dockerflow.registry.register_partial()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.registry.register_partial(check, obj)
+
+    def check_pairs(self) -> list[tuple[str, CheckFn]]:
+        """The ``(name, check)`` pairs the heartbeat runs: this extension's checks,
+        then the process-wide ones (:func:`dockerflow.checks.register`) whose names
+        it does not use."""
+        own = self.registry.get_checks()
+        pairs = list(own.items())
+        pairs.extend(item for item in default_registry.get_checks().items() if item[0] not in own)
+        return pairs
+
+    async def _check_redis(self) -> list[CheckMessage]:
+        return await check_redis_connected(self._redis_client())
+
+    def _redis_client(self) -> Any:
+        redis = self.redis
+        if hasattr(redis, "ping") or getattr(redis, "conn", None) is not None:
+            return redis
+        # sanic-redis 0.6+ keeps the client on app.ctx, under ctx_name or the
+        # lowercased config name ("redis" by default), once the server started.
+        if self.app is None:
+            return None
+        attr = (
+            getattr(redis, "ctx_name", None) or str(getattr(redis, "config_name", "REDIS")).lower()
+        )
+        return getattr(self.app.ctx, attr, None)
+
+    # -- version ----------------------------------------------------------------------
+
+    def version_callback(self, func: F) -> F:
+        """Use ``func`` instead of :func:`dockerflow.version.get_version` to load the
+        version information; usable as a decorator.
+
+        ``func(version_path)`` returns the version dict, or ``None`` when there is
+        none (``/__version__`` then answers 404). It may be ``async``; a sync
+        callback runs in a worker thread, so it may read files::
+
+            @dockerflow.version_callback
+            async def my_version(root):
+                async with aiofiles.open(os.path.join(root, "acme_version.json")) as f:
+                    return json.loads(await f.read())
+        """
+        self._version_callback = func
+        return func
+
+    # -- request.summary --------------------------------------------------------------
+
+    def _request_middleware(self, request: Request) -> None:
+        ctx = request.ctx
+        ctx.dockerflow_start = time.perf_counter()
+        header = request.app.config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
+        rid = get_or_generate_request_id(request.headers, header or None)
+        ctx.id = rid
+        request_id_context.set(rid)
+
+    def _on_exception(
+        self, request: Request | None = None, exception: Any = None, **_: Any
+    ) -> None:
+        if request is not None and exception is not None and _is_server_error(exception):
+            request.ctx.dockerflow_exc = exception
+
+    def _response_middleware(self, request: Request, response: BaseHTTPResponse) -> None:
+        ctx = request.ctx
+        exc = getattr(ctx, "dockerflow_exc", None)
+        if getattr(ctx, "dockerflow_logged", False):
+            return
+        ctx.dockerflow_logged = True
+        if exc is None and not self.summary_logger.isEnabledFor(logging.INFO):
+            return
+        ctx.dockerflow_status = response.status
+        log_summary(self.summary_extra(request), exc)
+
+    def summary_extra(self, request: Request) -> dict[str, Any]:
+        """Build the fields of the ``request.summary`` record of ``request``.
+
+        ``errno`` (0, or 500 when the handler raised), ``code`` (the response's
+        status), ``agent``, ``lang``, ``method``, ``path``, ``uid``, ``rid``, ``t`` (ms)
+        and, with ``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING``, ``querystring``. Override it
+        in a subclass to add fields.
+        """
+        ctx = request.ctx
+        headers = request.headers
+        flag = request.app.config.get("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", False)
+        querystring = None
+        if flag is True or (
+            flag is not False and parse_bool("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", flag)
+        ):
+            querystring = unquote(request.query_string)
+        start = getattr(ctx, "dockerflow_start", None)
+        return summary_fields(
+            method=request.method,
+            path=request.path,
+            agent=headers.get("User-Agent", ""),
+            lang=headers.get("Accept-Language", ""),
+            uid="",
+            rid=getattr(ctx, "id", None) or request_id_context.get(),
+            t=0 if start is None else int((time.perf_counter() - start) * 1000),
+            errno=0 if getattr(ctx, "dockerflow_exc", None) is None else 500,
+            code=getattr(ctx, "dockerflow_status", None),
+            querystring=querystring,
+        )
+
+    # -- views ------------------------------------------------------------------------
+
+    def settings(self, app: Sanic[Any, Any]) -> DockerflowSettings:
+        """The validated ``DOCKERFLOW_*`` settings of ``app``, read from its config now."""
+        return read_settings(app.config.get, check_timeout=self.check_timeout)
+
+    async def _version_view(self, request: Request) -> HTTPResponse:
+        status, body = await load_version_async(self._version_callback, self.version_path)
+        return response.json(body, status=status)
+
+    async def _heartbeat_view(self, request: Request) -> HTTPResponse:
+        app = request.app
+        answer = await self.runner.respond_async(
+            self.check_pairs(), self.settings(app), self.silenced_checks
+        )
+        event = HEARTBEAT_PASSED if answer.passed else HEARTBEAT_FAILED
+        try:
+            await app.dispatch(
+                event, context={"level": answer.level}, inline=True, fail_not_found=False
+            )
+        except Exception:
+            self.logger.exception("A handler of the %s signal raised", event)
+        return response.json(answer.payload, status=answer.status_code)
+
+    async def _lbheartbeat_view(self, request: Request) -> HTTPResponse:
+        # 200, not 204: some load balancers accept nothing else. Touches no service.
+        return response.raw(b"", status=200)
+
+    async def _error_view(self, request: Request) -> HTTPResponse:
+        if not self.settings(request.app).enable_error_endpoint:
+            raise NotFound(f"Requested URL {request.path} not found")
+        self.logger.error("The __error__ endpoint was called")
+        raise Exception("This is a test exception from the /__error__ endpoint.")

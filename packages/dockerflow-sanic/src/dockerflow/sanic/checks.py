@@ -1,0 +1,116 @@
+"""Built-in checks for Sanic applications, and the check message classes.
+
+Everything a custom check needs is importable from here::
+
+    from dockerflow.sanic import checks
+
+    @dockerflow.check
+    async def storage_reachable():
+        if not await storage.ping():
+            return [checks.Error("storage is unreachable", id="acme.health.E001")]
+        return []
+
+The built-in :func:`check_redis_connected` is registered automatically when the
+:class:`~dockerflow.sanic.app.Dockerflow` extension is given a Redis client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+from .. import health
+from ..checks import (
+    CRITICAL,
+    DEBUG,
+    ERROR,
+    INFO,
+    STATUSES,
+    WARNING,
+    CheckMessage,
+    Critical,
+    Debug,
+    Error,
+    Info,
+    Warning,
+    level_to_text,
+)
+
+__all__ = [
+    "CRITICAL",
+    "DEBUG",
+    "ERROR",
+    "INFO",
+    "STATUSES",
+    "WARNING",
+    "CheckMessage",
+    "Critical",
+    "Debug",
+    "Error",
+    "Info",
+    "Warning",
+    "check_redis_connected",
+    "level_to_text",
+]
+
+#: What a healthy Redis answers to ``PING``: redis-py turns ``+PONG`` into ``True``;
+#: a client with its response callbacks removed returns the raw reply.
+_PONG = (True, b"PONG", "PONG")
+
+
+async def check_redis_connected(redis_client: Any) -> list[CheckMessage]:
+    """Send ``PING`` to Redis and report what went wrong, if anything.
+
+    :param redis_client: a :class:`redis.asyncio.Redis` client (what sanic-redis
+        creates), a plain :class:`redis.Redis` client (its blocking ``PING`` runs in a
+        worker thread, never on the event loop), or an object holding one as ``.conn``
+        (older sanic-redis releases).
+    :returns: an empty list when Redis answers ``PONG``; otherwise one
+        :class:`~dockerflow.checks.Error`:
+
+        ====================================== =====================================
+        ``dockerflow.health.E004``             cannot connect (refused, reset, DNS)
+        ``dockerflow.health.E010``             any other Redis error (auth, timeout)
+        ``dockerflow.health.E007``             ``PING`` got an answer other than PONG
+        ``dockerflow.health.E005``             there is no client (yet) to ask
+        ====================================== =====================================
+
+    It is added to the heartbeat automatically when a client or a ``SanicRedis``
+    instance is passed to the extension::
+
+        import redis.asyncio as redis
+        from sanic import Sanic
+        from dockerflow.sanic import Dockerflow
+
+        app = Sanic("myproject")
+        dockerflow = Dockerflow(app, redis=redis.from_url("redis://localhost:6379/0"))
+
+    or with the sanic-redis extension::
+
+        from sanic_redis import SanicRedis
+
+        app.config.REDIS = "redis://localhost:6379/0"
+        dockerflow = Dockerflow(app, redis=SanicRedis(app))
+    """
+    import redis
+
+    client = redis_client
+    if client is not None and not hasattr(client, "ping"):
+        client = getattr(client, "conn", None)
+    if client is None:
+        return [Error("No Redis client to check", id=health.ERROR_MISSING_REDIS_CLIENT)]
+    try:
+        if isinstance(client, redis.Redis):
+            result = await asyncio.to_thread(client.ping)
+        else:
+            result = client.ping()
+            if inspect.isawaitable(result):
+                result = await result
+    except (redis.ConnectionError, ConnectionError) as exc:
+        return [Error(f"Could not connect to redis: {exc!s}", id=health.ERROR_CANNOT_CONNECT_REDIS)]
+    except redis.RedisError as exc:
+        return [Error(f'Redis error: "{exc!s}"', id=health.ERROR_REDIS_EXCEPTION)]
+    if result not in _PONG:
+        return [Error("Redis ping failed", id=health.ERROR_REDIS_PING_FAILED)]
+    return []

@@ -41,40 +41,18 @@ from __future__ import annotations
 from typing import Any
 
 from dockerflow import health
-from dockerflow.checks import (
-    CRITICAL,
-    DEBUG,
-    ERROR,
-    INFO,
-    STATUSES,
-    WARNING,
-    CheckMessage,
-    Critical,
-    Debug,
-    Error,
-    Info,
-    Warning,
-    level_to_text,
-)
+from dockerflow.checks import messages as _messages
+
+# The message classes and levels, re-exported for writing checks.
+from dockerflow.checks.messages import *  # noqa: F403
+from dockerflow.checks.messages import CheckMessage, Error, Info, Warning
 
 __all__ = [
-    "CRITICAL",
-    "DEBUG",
-    "ERROR",
-    "INFO",
-    "STATUSES",
-    "WARNING",
-    "CheckMessage",
-    "Critical",
-    "Debug",
-    "Error",
-    "Info",
-    "Warning",
     "check_database_connected",
     "check_migrations_applied",
     "check_redis_connected",
-    "level_to_text",
 ]
+__all__ += _messages.__all__
 
 
 def check_database_connected(db: Any) -> list[CheckMessage]:

@@ -21,38 +21,16 @@ import inspect
 from typing import Any
 
 from .. import health
-from ..checks import (
-    CRITICAL,
-    DEBUG,
-    ERROR,
-    INFO,
-    STATUSES,
-    WARNING,
-    CheckMessage,
-    Critical,
-    Debug,
-    Error,
-    Info,
-    Warning,
-    level_to_text,
-)
+from ..checks import messages as _messages
+
+# The message classes and levels, re-exported for writing checks.
+from ..checks.messages import *  # noqa: F403
+from ..checks.messages import CheckMessage, Error
 
 __all__ = [
-    "CRITICAL",
-    "DEBUG",
-    "ERROR",
-    "INFO",
-    "STATUSES",
-    "WARNING",
-    "CheckMessage",
-    "Critical",
-    "Debug",
-    "Error",
-    "Info",
-    "Warning",
     "check_redis_connected",
-    "level_to_text",
 ]
+__all__ += _messages.__all__
 
 #: What a healthy Redis answers to ``PING``: redis-py turns ``+PONG`` into ``True``;
 #: a client with its response callbacks removed returns the raw reply.

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import logging
 import os
 import statistics
 import sys
@@ -33,12 +32,8 @@ from typing import Any
 
 import flask
 
-from dockerflow.logging import MozlogFormatter
-
-try:  # the reference library's name for the formatter
-    from dockerflow.logging import JsonLogFormatter as _ReferenceFormatter
-except ImportError:  # pragma: no cover
-    _ReferenceFormatter = MozlogFormatter
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import configure_summary_logging
 
 
 def make_app(with_dockerflow: bool) -> flask.Flask:
@@ -53,16 +48,6 @@ def make_app(with_dockerflow: bool) -> flask.Flask:
 
         Dockerflow(app)
     return app
-
-
-def configure_logging(reference: bool) -> None:
-    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    handler = logging.StreamHandler(devnull)
-    handler.setFormatter(_ReferenceFormatter() if reference else MozlogFormatter())
-    summary = logging.getLogger("request.summary")
-    summary.handlers[:] = [handler]
-    summary.setLevel(logging.INFO)
-    summary.propagate = False
 
 
 def environ() -> dict[str, Any]:
@@ -143,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     warnings.simplefilter("ignore", DeprecationWarning)
-    configure_logging(args.reference)
+    configure_summary_logging(args.reference)
     bare, with_df = make_app(False), make_app(True)
 
     from importlib.metadata import version

@@ -45,12 +45,8 @@ from typing import Any
 
 from sanic import Sanic, response
 
-from dockerflow.logging import MozlogFormatter
-
-try:  # the reference library's name for the formatter
-    from dockerflow.logging import JsonLogFormatter as _ReferenceFormatter
-except ImportError:  # pragma: no cover
-    _ReferenceFormatter = MozlogFormatter
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import configure_summary_logging
 
 
 def make_app(with_dockerflow: bool) -> Sanic:
@@ -66,16 +62,6 @@ def make_app(with_dockerflow: bool) -> Sanic:
 
         Dockerflow(app)
     return app
-
-
-def configure_logging(reference: bool) -> None:
-    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    handler = logging.StreamHandler(devnull)
-    handler.setFormatter(_ReferenceFormatter() if reference else MozlogFormatter())
-    summary = logging.getLogger("request.summary")
-    summary.handlers[:] = [handler]
-    summary.setLevel(logging.INFO)
-    summary.propagate = False
 
 
 SCOPE: dict[str, Any] = {
@@ -201,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.simplefilter("ignore", DeprecationWarning)
     logging.getLogger("sanic").setLevel(logging.WARNING)
-    configure_logging(args.reference)
+    configure_summary_logging(args.reference)
     Sanic.test_mode = True  # lets touchup run once per round, for the app being measured
     bare, with_df = make_app(False), make_app(True)
 

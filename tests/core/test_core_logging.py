@@ -370,3 +370,16 @@ def test_record_logger_name_overrides_the_formatter():
     out = _format(_record(logger_name="from-record", user=1), logger_name="from-formatter")
     assert out["Logger"] == "from-record"
     assert out["Fields"] == {"user": 1, "msg": "hello"}
+
+
+def test_subclass_extension_points_of_the_reference():
+    class Custom(MozlogFormatter):
+        EXCLUDED_LOGRECORD_ATTRS = MozlogFormatter.EXCLUDED_LOGRECORD_ATTRS | {"secret"}
+        SYSLOG_LEVEL_MAP = {**MozlogFormatter.SYSLOG_LEVEL_MAP, 25: 5}
+        DEFAULT_SYSLOG_LEVEL = 1
+
+    out = json.loads(Custom().format(_record(level=25, secret="x", kept="y")))
+    assert out["Fields"] == {"kept": "y", "msg": "hello"}
+    assert out["Severity"] == 5
+    assert json.loads(Custom().format(_record(level=35)))["Severity"] == 1
+    assert _format(_record(level=35))["Severity"] == 4

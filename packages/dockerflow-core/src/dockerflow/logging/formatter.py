@@ -10,7 +10,7 @@ import os
 import socket
 import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import Enum
 from types import TracebackType
@@ -214,6 +214,13 @@ class MozlogFormatter(logging.Formatter):
     """
 
     LOGGING_FORMAT_VERSION = "2.0"
+    #: Record attributes left out of ``Fields``; a subclass may extend it.
+    EXCLUDED_LOGRECORD_ATTRS: frozenset[str] = _RECORD_ATTRS
+    #: Syslog severities of the standard levels. A subclass that replaces this map
+    #: gets the reference library's lookup: exact level, else ``DEFAULT_SYSLOG_LEVEL``.
+    #: By default, a level between two standard ones gets the lower one's severity.
+    SYSLOG_LEVEL_MAP: dict[int, int] = {50: 2, 40: 3, 30: 4, 20: 6, 10: 7}
+    DEFAULT_SYSLOG_LEVEL = 7
 
     def __init__(
         self,
@@ -229,6 +236,15 @@ class MozlogFormatter(logging.Formatter):
         self.hostname = socket.gethostname()
         self.encoder = SafeJSONEncoder(allow_nan=False, separators=(",", ":"))
         self._encode = self.encoder.encode
+        self._excluded = self.EXCLUDED_LOGRECORD_ATTRS
+        if self.SYSLOG_LEVEL_MAP is MozlogFormatter.SYSLOG_LEVEL_MAP:
+            self._severities = _severities
+        else:
+            syslog_map, default = self.SYSLOG_LEVEL_MAP, self.DEFAULT_SYSLOG_LEVEL
+            self._severities = lambda level: (
+                syslog_map.get(level, default),
+                _cloud_severity(level),
+            )
         # With our own convert_record, only Fields can hold values that are not plain.
         self._plain_envelope = (
             type(self).convert_record is MozlogFormatter.convert_record and type(logger_name) is str
@@ -241,7 +257,8 @@ class MozlogFormatter(logging.Formatter):
     def convert_record(self, record: logging.LogRecord) -> dict[str, Any]:
         """Convert ``record`` into the mozlog dict that :meth:`format` serializes."""
         attrs = record.__dict__
-        fields = {key: value for key, value in attrs.items() if key not in _RECORD_ATTRS}
+        excluded = self._excluded
+        fields = {key: value for key, value in attrs.items() if key not in excluded}
         try:
             message = record.getMessage()
         except Exception:
@@ -254,7 +271,7 @@ class MozlogFormatter(logging.Formatter):
             fields["traceback"] = safer_format_traceback(*exc_info)
         if record.stack_info:
             fields["stack"] = record.stack_info
-        syslog, cloud = _severities(record.levelno)
+        syslog, cloud = self._severities(record.levelno)
         return {
             "Timestamp": int(record.created * 1_000_000_000),
             "Type": record.name,

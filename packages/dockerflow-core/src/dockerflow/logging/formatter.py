@@ -237,13 +237,12 @@ class MozlogFormatter(logging.Formatter):
         self.encoder = SafeJSONEncoder(allow_nan=False, separators=(",", ":"))
         self._encode = self.encoder.encode
         self._excluded = self.EXCLUDED_LOGRECORD_ATTRS
-        if self.SYSLOG_LEVEL_MAP is MozlogFormatter.SYSLOG_LEVEL_MAP:
-            self._severities = _severities
-        else:
+        self._severities: Callable[[int], tuple[int, str]] = _severities
+        if self.SYSLOG_LEVEL_MAP is not MozlogFormatter.SYSLOG_LEVEL_MAP:
             syslog_map, default = self.SYSLOG_LEVEL_MAP, self.DEFAULT_SYSLOG_LEVEL
-            self._severities = lambda level: (
-                syslog_map.get(level, default),
-                _cloud_severity(level),
+            self._severities = lambda levelno: (
+                syslog_map.get(levelno, default),
+                _cloud_severity(levelno),
             )
         # With our own convert_record, only Fields can hold values that are not plain.
         self._plain_envelope = (

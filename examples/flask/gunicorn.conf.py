@@ -20,6 +20,7 @@ logconfig_dict = {
     "root": {"handlers": ["mozlog"], "level": "INFO"},
     "loggers": {
         "gunicorn.error": {"handlers": ["mozlog"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["mozlog"], "level": "INFO", "propagate": False},
+        # Access lines are INFO: WARNING keeps them out, request.summary has every request.
+        "gunicorn.access": {"handlers": ["mozlog"], "level": "WARNING", "propagate": False},
     },
 }

@@ -383,3 +383,57 @@ def test_subclass_extension_points_of_the_reference():
     assert out["Severity"] == 5
     assert json.loads(Custom().format(_record(level=35)))["Severity"] == 1
     assert _format(_record(level=35))["Severity"] == 4
+
+
+def test_documented_dict_config_after_import_keeps_dockerflow_loggers_enabled(tmp_path):
+    # dictConfig disables the loggers that exist when it runs (disable_existing_loggers
+    # defaults to True); the documented configurations run it after importing dockerflow.
+    import subprocess
+
+    script = tmp_path / "app.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import logging, logging.config, sys
+            import dockerflow.logging
+            from dockerflow import checks
+            from dockerflow.request import log_summary, summary_fields
+
+            @checks.register
+            def check_broken():
+                raise RuntimeError("boom")
+
+            logging.config.dictConfig({
+                "version": 1,
+                "formatters": {"json": {"()": "dockerflow.logging.MozlogFormatter"}},
+                "handlers": {"console": {"class": "logging.StreamHandler",
+                                         "stream": "ext://sys.stdout", "formatter": "json"}},
+                "root": {"handlers": ["console"], "level": "INFO"},
+            })
+            checks.run_checks(checks.get_checks().items())
+            log_summary(summary_fields(method="GET", path="/", agent="", lang="", uid="",
+                                       rid="r", t=0, errno=0, code=200))
+            """
+        )
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True
+    ).stdout
+    records = [json.loads(line) for line in out.splitlines()]
+    types = [record["Type"] for record in records]
+    assert "dockerflow.checks.registry" in types
+    assert "request.summary" in types
+    raised = [r for r in records if "traceback" in r["Fields"]]
+    assert raised and "RuntimeError" in raised[0]["Fields"]["traceback"]
+
+
+def test_mozlog_handler_is_not_affected_by_patches_of_stream_handler(monkeypatch):
+    stream = io.StringIO()
+    handler = MozlogHandler(stream=stream)
+
+    def patched_emit(self, record):
+        self.stream.write("patched\n")
+
+    monkeypatch.setattr(logging.StreamHandler, "emit", patched_emit)
+    handler.handle(_record("one line"))
+    assert json.loads(stream.getvalue())["Fields"]["msg"] == "one line"

@@ -58,7 +58,11 @@ __all__ = [
     "run_checks_async",
 ]
 
-logger = logging.getLogger(__name__)
+
+def _logger() -> logging.Logger:
+    # Looked up when used, not created at import: see dockerflow.request.get_summary_logger.
+    return logging.getLogger(__name__)
+
 
 #: Seconds a check may run before it is reported as timed out.
 DEFAULT_CHECK_TIMEOUT = 5.0
@@ -154,7 +158,6 @@ class CheckRegistry:
                 setattr(func, _TIMEOUT_ATTR, timeout)
             except (AttributeError, TypeError):  # e.g. a bound method
                 check = _with_timeout(func, timeout)
-        logger.debug("Registered Dockerflow check %s", name)
         self._checks[name] = check
         return func
 
@@ -340,12 +343,12 @@ def _timed_out(name: str, seconds: float, *, hung: bool) -> list[CheckMessage]:
         text = f"The check {name} is still running from an earlier heartbeat and was not started again."
     else:
         text = f"The check {name} did not finish within {seconds:g} seconds."
-    logger.error("Dockerflow check %s timed out%s", name, " (still hung)" if hung else "")
+    _logger().error("Dockerflow check %s timed out%s", name, " (still hung)" if hung else "")
     return [Error(text, id=health.ERROR_CHECK_TIMEOUT)]
 
 
 def _raised(name: str, exc: BaseException) -> list[CheckMessage]:
-    logger.error(
+    _logger().error(
         "Dockerflow check %s raised %s",
         name,
         type(exc).__name__,
@@ -376,7 +379,7 @@ def _messages(name: str, result: Any) -> list[Any]:
         else:
             if all(_is_message(item) for item in items):
                 return items
-    logger.error(
+    _logger().error(
         "Dockerflow check %s returned %s, not a list of check messages", name, type(result).__name__
     )
     text = f"The check {name} returned {type(result).__name__}, not a list of check messages."
@@ -409,9 +412,9 @@ def _build_results(
         kept: dict[str, str] = {}
         for message in messages:
             if message.id in silenced:
-                logger.debug("%s: %s (silenced)", message.id, message.msg)
+                _logger().debug("%s: %s (silenced)", message.id, message.msg)
                 continue
-            logger.log(message.level, "%s: %s", message.id, message.msg)
+            _logger().log(message.level, "%s: %s", message.id, message.msg)
             kept[message.id] = str(message.msg)
             level = max(level, message.level)
         status = level_to_text(level)

@@ -29,3 +29,20 @@ class MozlogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     ) -> None:
         super().__init__(stream if stream is not None else sys.stdout)
         self.setFormatter(MozlogFormatter(logger_name=name))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` as one line and flush.
+
+        Our own rather than :meth:`logging.StreamHandler.emit`, which some tools
+        replace at runtime (Sanic's command line installs a coloured traceback
+        printer there): the one-line-of-JSON promise must not depend on them.
+        """
+        try:
+            line = self.format(record) + self.terminator
+            stream = self.stream
+            stream.write(line)
+            stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)

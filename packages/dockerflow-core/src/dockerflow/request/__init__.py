@@ -34,11 +34,11 @@ __all__ = [
     "elapsed_ms",
     "generate_request_id",
     "get_or_generate_request_id",
+    "get_summary_logger",
     "is_valid_request_id",
     "log_summary",
     "request_id_context",
     "summary_fields",
-    "summary_logger",
 ]
 
 #: The longest request id that is kept as sent.
@@ -50,7 +50,26 @@ request_id_context: ContextVar[str | None] = ContextVar("request_id", default=No
 
 #: The name of the logger that gets one record per request.
 SUMMARY_LOGGER_NAME = "request.summary"
-summary_logger = logging.getLogger(SUMMARY_LOGGER_NAME)
+
+# No logger of dockerflow is created when it is imported: ``logging.config.dictConfig``
+# (with its default ``disable_existing_loggers=True``) disables every logger that exists
+# when it runs, and the documented configurations run it after the imports.
+_summary_logger: logging.Logger | None = None
+
+
+def get_summary_logger() -> logging.Logger:
+    """The ``request.summary`` logger (created on first use, not at import)."""
+    global _summary_logger
+    if _summary_logger is None:
+        _summary_logger = logging.getLogger(SUMMARY_LOGGER_NAME)
+    return _summary_logger
+
+
+def __getattr__(name: str) -> Any:
+    # ``dockerflow.request.summary_logger``, without creating it at import time.
+    if name == "summary_logger":
+        return get_summary_logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_valid_request_id(value: object) -> bool:
@@ -157,6 +176,7 @@ def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> Non
     filters and handlers are honoured as usual.
     """
     level = logging.INFO if exc is None else logging.ERROR
+    summary_logger = _summary_logger or get_summary_logger()
     if not summary_logger.isEnabledFor(level):
         return
     if exc is None:

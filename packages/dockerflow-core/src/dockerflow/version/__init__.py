@@ -36,7 +36,11 @@ __all__ = [
     "load_version_async",
 ]
 
-logger = logging.getLogger(__name__)
+
+def _logger() -> logging.Logger:
+    # Looked up when used, not created at import: see dockerflow.request.get_summary_logger.
+    return logging.getLogger(__name__)
+
 
 VERSION_FILENAME = "version.json"
 
@@ -92,16 +96,16 @@ def _outcome(version: Any) -> tuple[int, dict[str, Any]]:
     if version is None:
         return 404, dict(_NOT_FOUND)
     if not isinstance(version, dict):
-        logger.error("The version callback returned %s, not a dict", type(version).__name__)
+        _logger().error("The version callback returned %s, not a dict", type(version).__name__)
         return 500, dict(_FAILED)
     return 200, version
 
 
 def _failed(exc: Exception) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, VersionFileError):
-        logger.error("Cannot serve version information: %s", exc)
+        _logger().error("Cannot serve version information: %s", exc)
     else:
-        logger.error("The version callback raised %s", type(exc).__name__, exc_info=exc)
+        _logger().error("The version callback raised %s", type(exc).__name__, exc_info=exc)
     return 500, dict(_FAILED)
 
 

@@ -79,7 +79,11 @@ __all__ = [
     "version_async",
 ]
 
-logger = logging.getLogger("dockerflow.django")
+
+def _logger() -> logging.Logger:
+    # Looked up when used: a logging config applied after the import must not disable it.
+    return logging.getLogger("dockerflow.django")
+
 
 #: What ``DOCKERFLOW_VERSION_CALLBACK`` is when the setting is absent.
 DEFAULT_VERSION_CALLBACK = "dockerflow.version.get_version"
@@ -176,7 +180,7 @@ def _heartbeat_response(answer: HeartbeatResponse) -> Any:
 
 
 def _broken_heartbeat() -> Any:
-    logger.exception("The heartbeat failed before its checks could answer")
+    _logger().exception("The heartbeat failed before its checks could answer")
     return _json(dict(_BROKEN_HEARTBEAT), 500)
 
 
@@ -277,7 +281,7 @@ def error(request: Any) -> Any:
     """
     if not error_endpoint_enabled():
         raise Http404("The __error__ endpoint is disabled")
-    logger.error("The __error__ endpoint was called")
+    _logger().error("The __error__ endpoint was called")
     raise Exception("This is a test exception from the /__error__ endpoint.")
 
 

@@ -44,11 +44,11 @@ from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settin
 from dockerflow.heartbeat import HeartbeatRunner
 from dockerflow.request import (
     generate_request_id,
+    get_summary_logger,
     is_valid_request_id,
     log_summary,
     request_id_context,
     summary_fields,
-    summary_logger,
 )
 from dockerflow.version import VersionCallback, get_version, load_version
 
@@ -57,7 +57,11 @@ from .signals import heartbeat_failed, heartbeat_passed
 
 __all__ = ["Dockerflow", "HeartbeatFailure"]
 
-logger = logging.getLogger("dockerflow.flask")
+
+def _logger() -> logging.Logger:
+    # Looked up when used: a logging config applied after the import must not disable it.
+    return logging.getLogger("dockerflow.flask")
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -188,9 +192,9 @@ class Dockerflow:
         #: The default check timeout, in seconds (``DOCKERFLOW_CHECK_TIMEOUT`` wins).
         self.check_timeout = check_timeout
         #: The extension's internal logger.
-        self.logger = logger
+        self.logger = _logger()
         #: The logger of the ``request.summary`` records.
-        self.summary_logger = summary_logger
+        self.summary_logger = get_summary_logger()
         self._version_callback: VersionCallback = get_version
         self._registry = CheckRegistry()
         self._runner = HeartbeatRunner()
@@ -245,7 +249,7 @@ class Dockerflow:
         config = app.config
         request_proxy: Any = flask.request
         g_proxy: Any = flask.g
-        summary_enabled = summary_logger.isEnabledFor
+        summary_enabled = get_summary_logger().isEnabledFor
 
         def before_request() -> None:
             environ = request_proxy._get_current_object().environ
@@ -273,7 +277,7 @@ class Dockerflow:
                 if summary_enabled(logging.INFO if exc is None else logging.ERROR):
                     log_summary(self._summary(app, request, state.start, state.code, exc), exc)
             except Exception:  # never let logging break the response
-                logger.exception("Could not log the request.summary record")
+                _logger().exception("Could not log the request.summary record")
             finally:
                 request_id_context.reset(state.token)
 
@@ -349,7 +353,7 @@ class Dockerflow:
                 return None
             return user.get_id()
         except Exception:
-            logger.warning(
+            _logger().warning(
                 "Could not load the user of the request for request.summary", exc_info=True
             )
             return None

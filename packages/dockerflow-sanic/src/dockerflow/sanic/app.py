@@ -39,10 +39,10 @@ from ..config import DockerflowSettings, parse_bool, parse_seconds, read_setting
 from ..heartbeat import HeartbeatRunner
 from ..request import (
     get_or_generate_request_id,
+    get_summary_logger,
     log_summary,
     request_id_context,
     summary_fields,
-    summary_logger,
 )
 from ..version import get_version, load_version_async
 from .checks import check_redis_connected
@@ -127,7 +127,7 @@ class Dockerflow:
         #: The logger of the extension's own messages.
         self.logger = logging.getLogger("dockerflow.sanic")
         #: The ``request.summary`` logger (configure its handlers; see the README).
-        self.summary_logger = summary_logger
+        self.summary_logger = get_summary_logger()
         #: Check message IDs left out of the heartbeat.
         self.silenced_checks: list[str] = list(silenced_checks or [])
         #: Where ``version.json`` is looked for.

@@ -28,11 +28,12 @@ LOGGING: dict[str, Any] = {
         "mozlog": {"()": "dockerflow.logging.MozlogFormatter", "logger_name": "example"}
     },
     "handlers": {
+        # MozlogHandler, not logging.StreamHandler: the `sanic` command line replaces
+        # StreamHandler.emit with a traceback printer that breaks the one-line JSON.
         "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "mozlog",
+            "class": "dockerflow.logging.MozlogHandler",
+            "name": "example",
             "filters": ["request_id"],
-            "stream": "ext://sys.stdout",
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},

@@ -31,11 +31,12 @@ LOGGING: dict[str, Any] = {
         "plain": {"format": "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"},
     },
     "handlers": {
+        # MozlogHandler, not logging.StreamHandler: the `sanic` command line replaces
+        # StreamHandler.emit with a traceback printer that breaks the one-line JSON.
         "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "mozlog",
+            "class": "dockerflow.logging.MozlogHandler",
+            "name": "e2e",
             "filters": ["request_id"],
-            "stream": "ext://sys.stdout",
         },
         "plain": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
@@ -87,6 +88,11 @@ if os.environ.get("DOCKERFLOW_TEST_HANG") == "1":
 @app.after_server_start
 async def announce(app: Sanic) -> None:
     log.info("worker serving")  # the tests wait for one such line per worker
+
+
+@app.get("/boom")
+async def boom(request: Any) -> Any:
+    raise ValueError("view boom")
 
 
 @app.get("/pid")

@@ -253,3 +253,34 @@ def test_a_check_raising_timeout_error_is_an_exception_not_a_timeout():
 
     results = asyncio.run(run_checks_async([("socket", check_async_socket)], timeout=5))
     assert list(results.details["socket"]["messages"]) == [health.ERROR_CHECK_EXCEPTION]
+
+
+def test_a_hung_check_does_not_keep_the_process_from_exiting(tmp_path):
+    # The check threads are daemons: the interpreter does not wait for a hung check.
+    import subprocess
+    import sys
+
+    script = tmp_path / "hung.py"
+    script.write_text(
+        "import threading\n"
+        "from dockerflow.checks import run_checks\n"
+        "forever = threading.Event()\n"
+        "def check_hung():\n"
+        "    forever.wait()\n"
+        "print(run_checks([('hung', check_hung)], timeout=0.2).statuses)\n"
+    )
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "{'hung': 'error'}"
+    assert time.perf_counter() - started < 30
+
+
+def test_more_checks_than_threads_all_answer():
+    from dockerflow.checks.registry import MAX_CHECK_THREADS
+
+    pairs = [(f"c{i}", _slow(0.05, f"c{i}")) for i in range(MAX_CHECK_THREADS * 3)]
+    results = run_checks(pairs, timeout=10)
+    assert set(results.statuses.values()) == {"info"}
+    assert len(results.statuses) == MAX_CHECK_THREADS * 3

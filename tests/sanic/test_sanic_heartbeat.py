@@ -150,6 +150,7 @@ def test_bad_setting_names_itself(make_app: Any, caplog: pytest.LogCaptureFixtur
     app.config.DOCKERFLOW_CHECK_TIMEOUT = "soon"
     _, resp = app.test_client.get("/__heartbeat__")
     assert resp.status == 500
+    assert resp.json["status"] == "error"  # the heartbeat's own JSON, not an error page
     assert any(
         "DOCKERFLOW_CHECK_TIMEOUT" in str(r.exc_info[1]) for r in caplog.records if r.exc_info
     )

@@ -33,10 +33,11 @@ import functools
 import inspect
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypedDict, TypeVar, overload
@@ -228,7 +229,51 @@ clear_checks = default_registry.clear
 
 # --- running ---------------------------------------------------------------------
 
-_pool: ThreadPoolExecutor | None = None
+
+class _CheckThreads:
+    """A bounded pool of daemon threads for sync checks.
+
+    Unlike :class:`concurrent.futures.ThreadPoolExecutor`, whose threads the
+    interpreter joins at exit, a thread stuck in a hung check never keeps the process
+    from exiting (a gunicorn worker told to stop, say). Threads start on demand, up to
+    ``max_threads``; work beyond that waits in the queue (and the runner gives up on it
+    at its timeout).
+    """
+
+    def __init__(self, max_threads: int) -> None:
+        self._max_threads = max_threads
+        self._threads = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Semaphore(0)
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]
+        self._queue = queue.SimpleQueue()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._queue.put((future, fn, args))
+        if not self._idle.acquire(blocking=False):  # no thread waiting: start one
+            with self._lock:
+                if self._threads < self._max_threads:
+                    self._threads += 1
+                    name = f"dockerflow-check-{self._threads}"
+                    threading.Thread(target=self._work, name=name, daemon=True).start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, fn, args = self._queue.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args)
+                except BaseException as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, fn, args
+            self._idle.release()
+
+
+_pool: _CheckThreads | None = None
 _lock = threading.Lock()
 
 
@@ -248,13 +293,13 @@ class _Flight:
 _inflight: dict[Hashable, _Flight] = {}
 
 
-def _executor() -> ThreadPoolExecutor:
+def _executor() -> _CheckThreads:
     """The shared thread pool for sync checks, created on first use."""
     global _pool
     if _pool is None:
         with _lock:
             if _pool is None:
-                _pool = ThreadPoolExecutor(MAX_CHECK_THREADS, thread_name_prefix="dockerflow-check")
+                _pool = _CheckThreads(MAX_CHECK_THREADS)
     return _pool
 
 

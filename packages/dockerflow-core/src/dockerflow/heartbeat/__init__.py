@@ -18,6 +18,7 @@ reused for that many seconds.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -26,13 +27,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from ..checks.messages import ERROR, level_to_text
+from ..checks.messages import CRITICAL, ERROR, level_to_text
 from ..checks.registry import CheckFn, ChecksResults, run_checks, run_checks_async
 from ..config import DockerflowSettings
 
 __all__ = [
     "HeartbeatResponse",
     "HeartbeatRunner",
+    "broken_heartbeat_response",
     "build_heartbeat_response",
     "heartbeat_status_code",
 ]
@@ -75,6 +77,22 @@ def build_heartbeat_response(
         payload=payload,
         level=results.level,
         results=results,
+    )
+
+
+def broken_heartbeat_response(exc: BaseException) -> HeartbeatResponse:
+    """The answer of a heartbeat that could not run its checks at all (a
+    ``DOCKERFLOW_*`` setting with an unusable value, say): a JSON 500 like every other
+    failed heartbeat, never the framework's error page. ``exc`` is logged with its
+    traceback on the ``dockerflow.heartbeat`` logger; the body does not show it.
+    """
+    logging.getLogger(__name__).error(
+        "The heartbeat could not run its checks",
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    payload = {"status": "error", "error": "The heartbeat could not run its checks; see the logs."}
+    return HeartbeatResponse(
+        status_code=500, payload=payload, level=CRITICAL, results=ChecksResults(level=CRITICAL)
     )
 
 

@@ -58,7 +58,7 @@ from django.utils.module_loading import import_string  # type: ignore[import-unt
 
 from dockerflow.checks import CheckFn
 from dockerflow.config import DockerflowSettings, parse_bool, read_settings
-from dockerflow.heartbeat import HeartbeatResponse, HeartbeatRunner
+from dockerflow.heartbeat import HeartbeatResponse, HeartbeatRunner, broken_heartbeat_response
 from dockerflow.version import get_version, load_version, load_version_async
 
 from .signals import heartbeat_failed, heartbeat_passed
@@ -90,11 +90,6 @@ DEFAULT_VERSION_CALLBACK = "dockerflow.version.get_version"
 
 #: The process's heartbeat runner: coalesces concurrent heartbeats, caches results.
 runner = HeartbeatRunner()
-
-_BROKEN_HEARTBEAT = {
-    "status": "error",
-    "error": "The heartbeat could not run its checks; see the logs.",
-}
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -179,17 +174,17 @@ def _heartbeat_response(answer: HeartbeatResponse) -> Any:
     return _json(answer.payload, answer.status_code)
 
 
-def _broken_heartbeat() -> Any:
-    _logger().exception("The heartbeat failed before its checks could answer")
-    return _json(dict(_BROKEN_HEARTBEAT), 500)
+def _broken_heartbeat(exc: BaseException) -> Any:
+    answer = broken_heartbeat_response(exc)
+    return _json(answer.payload, answer.status_code)
 
 
 def heartbeat(request: Any) -> Any:
     """Run the checks and answer with their JSON (see the module documentation)."""
     try:
         answer = runner.respond(heartbeat_checks(), dockerflow_settings(), _silenced())
-    except Exception:
-        return _broken_heartbeat()
+    except Exception as exc:
+        return _broken_heartbeat(exc)
     signal = heartbeat_passed if answer.passed else heartbeat_failed
     signal.send_robust(sender=heartbeat, level=answer.level)
     return _heartbeat_response(answer)
@@ -199,8 +194,8 @@ async def heartbeat_async(request: Any) -> Any:
     """:func:`heartbeat` for ASGI: awaits the checks without blocking the event loop."""
     try:
         answer = await runner.respond_async(heartbeat_checks(), dockerflow_settings(), _silenced())
-    except Exception:
-        return _broken_heartbeat()
+    except Exception as exc:
+        return _broken_heartbeat(exc)
     signal = heartbeat_passed if answer.passed else heartbeat_failed
     if hasattr(signal, "asend_robust"):  # Django 5.0+
         await signal.asend_robust(sender=heartbeat, level=answer.level)

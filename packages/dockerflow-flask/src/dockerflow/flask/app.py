@@ -41,7 +41,7 @@ from werkzeug.exceptions import InternalServerError
 from dockerflow import checks as core_checks
 from dockerflow.checks import CheckFn, CheckRegistry
 from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settings
-from dockerflow.heartbeat import HeartbeatRunner
+from dockerflow.heartbeat import HeartbeatRunner, broken_heartbeat_response
 from dockerflow.request import (
     generate_request_id,
     get_summary_logger,
@@ -371,8 +371,11 @@ class Dockerflow:
     def _heartbeat_view(self) -> ResponseReturnValue:
         """Run the checks; 200 below ERROR, else the failure status (via HeartbeatFailure)."""
         app: flask.Flask = flask.current_app._get_current_object()  # type: ignore[attr-defined]
-        settings = read_settings(app.config.get, check_timeout=self.check_timeout)
-        answer = self._runner.respond(self._checks_for(app), settings, self.silenced_checks)
+        try:
+            settings = read_settings(app.config.get, check_timeout=self.check_timeout)
+            answer = self._runner.respond(self._checks_for(app), settings, self.silenced_checks)
+        except Exception as exc:  # e.g. a bad DOCKERFLOW_* setting: still our own JSON
+            answer = broken_heartbeat_response(exc)
         response = flask.make_response(flask.jsonify(answer.payload), answer.status_code)
         if answer.passed:
             heartbeat_passed.send(app, level=answer.level)

@@ -36,7 +36,7 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from ..checks import CheckFn, CheckMessage, CheckRegistry, default_registry
 from ..config import DockerflowSettings, parse_bool, parse_seconds, read_settings
-from ..heartbeat import HeartbeatRunner
+from ..heartbeat import HeartbeatRunner, broken_heartbeat_response
 from ..request import (
     get_or_generate_request_id,
     get_summary_logger,
@@ -322,9 +322,12 @@ class Dockerflow:
 
     async def _heartbeat_view(self, request: Request) -> HTTPResponse:
         app = request.app
-        answer = await self.runner.respond_async(
-            self.check_pairs(), self.settings(app), self.silenced_checks
-        )
+        try:
+            answer = await self.runner.respond_async(
+                self.check_pairs(), self.settings(app), self.silenced_checks
+            )
+        except Exception as exc:  # e.g. a bad DOCKERFLOW_* setting: still our own JSON
+            answer = broken_heartbeat_response(exc)
         event = HEARTBEAT_PASSED if answer.passed else HEARTBEAT_FAILED
         try:
             await app.dispatch(

@@ -160,3 +160,11 @@ def test_leader_failure_reaches_followers():
         runner.run([("x", lambda: [])], timeout=-1)
     # The runner is usable afterwards.
     assert runner.run([("x", lambda: [])]).level == 0
+
+
+def test_same_names_different_checks_do_not_share_results():
+    runner = HeartbeatRunner()
+    good = runner.run([("db", lambda: [])], cache_ttl=60)
+    bad = runner.run([("db", lambda: [checks.Error("down", id="t.E")])], cache_ttl=60)
+    assert good.statuses == {"db": "ok"}
+    assert bad.statuses == {"db": "error"}

@@ -437,3 +437,11 @@ def test_mozlog_handler_is_not_affected_by_patches_of_stream_handler(monkeypatch
     monkeypatch.setattr(logging.StreamHandler, "emit", patched_emit)
     handler.handle(_record("one line"))
     assert json.loads(stream.getvalue())["Fields"]["msg"] == "one line"
+
+
+def test_a_record_with_a_broken_created_time_is_still_logged():
+    record = _record("kept")
+    record.created = float("nan")
+    out = json.loads(MozlogFormatter().format(record))
+    assert out["Timestamp"] == 0
+    assert "kept" in out["Fields"]["msg"]

@@ -284,3 +284,24 @@ def test_more_checks_than_threads_all_answer():
     results = run_checks(pairs, timeout=10)
     assert set(results.statuses.values()) == {"info"}
     assert len(results.statuses) == MAX_CHECK_THREADS * 3
+
+
+def test_a_check_raising_cancelled_error_does_not_escape():
+    async def check_cancelled():
+        raise asyncio.CancelledError
+
+    def check_sync_cancelled():
+        raise asyncio.CancelledError
+
+    results = run_checks([("a", check_cancelled), ("s", check_sync_cancelled), ("ok", lambda: [])])
+    assert results.statuses == {"a": "error", "s": "error", "ok": "ok"}
+
+
+def test_a_timeout_given_to_one_registry_does_not_leak_into_another():
+    shared = _slow(0.3, "shared")
+    strict, relaxed = CheckRegistry(), CheckRegistry()
+    strict.register(shared, name="shared", timeout=0.05)
+    relaxed.register(shared, name="shared")
+    assert relaxed.get_checks()["shared"] is shared
+    assert run_checks(relaxed.get_checks().items(), timeout=5).statuses == {"shared": "info"}
+    assert run_checks(strict.get_checks().items(), timeout=5).statuses == {"shared": "error"}

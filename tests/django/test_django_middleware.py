@@ -92,6 +92,16 @@ def test_querystring_setting_from_the_environment_as_string(
     assert not hasattr(summaries[0], "querystring")
 
 
+@override_settings(DOCKERFLOW_SUMMARY_LOG_QUERYSTRING="ture")
+def test_a_typo_in_the_querystring_flag_does_not_break_requests(
+    summaries: list[logging.LogRecord], caplog: Any
+) -> None:
+    response = Client().get("/?q=1")
+    assert response.status_code == 200
+    assert not hasattr(summaries[0], "querystring")
+    assert any("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING" in r.getMessage() for r in caplog.records)
+
+
 def test_settings_changes_apply_to_the_next_request(summaries: list[logging.LogRecord]) -> None:
     client = Client()
     client.get("/?a=1")

@@ -319,3 +319,21 @@ def test_user_id_and_summary_extra_methods(make_app: MakeApp) -> None:
     assert seen["extra"]["rid"] == "req-me"
     assert seen["extra"]["path"] == "/me"
     assert seen["extra"]["errno"] == 0
+
+
+def test_a_raising_teardown_of_the_app_does_not_skip_the_summary(
+    make_app: Any, caplog: Any
+) -> None:
+    app, _ = make_app()
+
+    @app.teardown_request
+    def broken_teardown(exc: BaseException | None) -> None:
+        raise RuntimeError("teardown bug")
+
+    caplog.set_level(logging.INFO, logger="request.summary")
+    client = app.test_client()
+    with pytest.raises(RuntimeError, match="teardown bug"):
+        client.get("/", headers={"X-Request-ID": "leaky-1"})
+    summaries = [r for r in caplog.records if r.name == "request.summary"]
+    assert [r.rid for r in summaries] == ["leaky-1"]
+    assert request_id_context.get() is None

@@ -40,6 +40,7 @@ from .registry import (
     register_partial,
     run_checks,
     run_checks_async,
+    to_check_thread,
 )
 
 __all__ = [
@@ -68,4 +69,5 @@ __all__ = [
     "register_partial",
     "run_checks",
     "run_checks_async",
+    "to_check_thread",
 ]

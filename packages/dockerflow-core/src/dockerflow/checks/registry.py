@@ -57,6 +57,7 @@ __all__ = [
     "register_partial",
     "run_checks",
     "run_checks_async",
+    "to_check_thread",
 ]
 
 
@@ -153,12 +154,9 @@ class CheckRegistry:
         timeout = _validate_timeout(timeout)
         if name is None:
             name = getattr(func, "__name__", None) or repr(func)
-        check: CheckFn = func
-        if timeout is not None:
-            try:
-                setattr(func, _TIMEOUT_ATTR, timeout)
-            except (AttributeError, TypeError):  # e.g. a bound method
-                check = _with_timeout(func, timeout)
+        # The timeout belongs to this registration, not to the function: another
+        # registry holding the same function keeps its own (or none).
+        check: CheckFn = func if timeout is None else _with_timeout(func, timeout)
         self._checks[name] = check
         return func
 
@@ -301,6 +299,17 @@ def _executor() -> _CheckThreads:
             if _pool is None:
                 _pool = _CheckThreads(MAX_CHECK_THREADS)
     return _pool
+
+
+async def to_check_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Await ``fn(*args)`` run on the check threads, from an async check.
+
+    Use it for a blocking call (a sync Redis client's ``ping``, say) instead of
+    :func:`asyncio.to_thread`: the check threads are bounded and are daemons, so a call
+    that hangs neither piles up threads in the loop's default executor nor keeps the
+    process from exiting.
+    """
+    return await asyncio.wrap_future(_executor().submit(fn, *args))
 
 
 def _reset_after_fork() -> None:
@@ -520,7 +529,9 @@ def run_checks(
             else:
                 waited.cancel()  # only stops it if it has not started yet
                 result = _Expired()
-        except Exception as exc:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # asyncio.CancelledError from an async check, say
             result = exc
         outcomes.append((name, _outcome(name, seconds, deadline, result)))
     return _build_results(outcomes, silenced_check_ids)

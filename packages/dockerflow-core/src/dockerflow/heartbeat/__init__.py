@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -96,7 +96,17 @@ def broken_heartbeat_response(exc: BaseException) -> HeartbeatResponse:
     )
 
 
-_Key = tuple[tuple[str, ...], frozenset[str], float | None]
+_Key = tuple[tuple[tuple[str, Hashable], ...], frozenset[str], float | None]
+
+
+def _identity(fn: CheckFn) -> Hashable:
+    """``fn`` itself when it can be a dict key (it stays alive with the cached results,
+    so its identity cannot be reused), else its ``id()``."""
+    try:
+        hash(fn)
+    except TypeError:
+        return id(fn)
+    return fn
 
 
 class HeartbeatRunner:
@@ -132,7 +142,13 @@ class HeartbeatRunner:
     def _key(
         pairs: list[tuple[str, CheckFn]], silenced: Collection[str] | None, timeout: float | None
     ) -> _Key:
-        return (tuple(name for name, _ in pairs), frozenset(silenced or ()), timeout)
+        # The callables, not just their names: one extension serving two apps binds the
+        # same names to different checks, which must not share results.
+        return (
+            tuple((name, _identity(fn)) for name, fn in pairs),
+            frozenset(silenced or ()),
+            timeout,
+        )
 
     def _cached(self, key: _Key, cache_ttl: float) -> ChecksResults | None:
         if cache_ttl <= 0:

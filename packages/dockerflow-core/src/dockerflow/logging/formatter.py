@@ -117,6 +117,13 @@ def _sanitize(value: Any, depth: int, seen: set[int], encoder: SafeJSONEncoder) 
         seen.discard(ident)
 
 
+def _timestamp(record: logging.LogRecord) -> int:
+    try:
+        return int(record.created * 1_000_000_000)
+    except Exception:  # a record whose ``created`` was tampered with
+        return 0
+
+
 def safer_format_traceback(
     exc_typ: type[BaseException] | None, exc_val: BaseException | None, exc_tb: TracebackType | None
 ) -> str:
@@ -315,7 +322,7 @@ class MozlogFormatter(logging.Formatter):
     def _minimal(self, record: logging.LogRecord, exc: BaseException) -> dict[str, Any]:
         # The last resort: what can always be said about a record.
         return {
-            "Timestamp": int(getattr(record, "created", 0) * 1_000_000_000),
+            "Timestamp": _timestamp(record),
             "Type": str(getattr(record, "name", "")),
             "Logger": self.logger_name,
             "Hostname": self.hostname,

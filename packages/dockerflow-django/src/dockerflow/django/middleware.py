@@ -40,6 +40,7 @@ the endpoints and the summary need no thread hop.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -50,7 +51,7 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.core.signals import setting_changed  # type: ignore[import-untyped]
 from django.utils.functional import SimpleLazyObject, empty  # type: ignore[import-untyped]
 
-from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool
+from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, ConfigurationError, parse_bool
 from dockerflow.request import (
     get_or_generate_request_id,
     log_summary,
@@ -162,7 +163,14 @@ class _RequestSettings:
         self.meta_key = _meta_key(getattr(settings, "DOCKERFLOW_REQUEST_ID_HEADER_NAME", None))
         flag = getattr(settings, "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", False)
         #: Whether ``request.summary`` carries the query string.
-        self.querystring = parse_bool("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", flag)
+        self.querystring = False
+        try:
+            self.querystring = parse_bool("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", flag)
+        except ConfigurationError:
+            # A typo in a logging flag must not turn every request into a 500.
+            logging.getLogger("dockerflow.django").exception(
+                "Ignoring DOCKERFLOW_SUMMARY_LOG_QUERYSTRING: the query string is not logged"
+            )
 
 
 _current: _RequestSettings | None = None

@@ -78,6 +78,37 @@ def _environ_key(header: str) -> str:
     return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
 
 
+class _SummarySafetyNet:
+    """Wraps ``app.wsgi_app``: if our teardown function was skipped (Flask stops at a
+    teardown function that raises), still log the request's summary, as a server
+    error, and reset the request id, so it cannot leak into the next request."""
+
+    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            state: _RequestState | None = environ.pop(_STATE_KEY, None)
+            if state is not None:
+                request_id_context.reset(state.token)
+                log_summary(
+                    summary_fields(
+                        errno=500,
+                        code=500,
+                        agent=environ.get("HTTP_USER_AGENT", ""),
+                        lang=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+                        method=environ.get("REQUEST_METHOD", ""),
+                        path=environ.get("PATH_INFO", ""),
+                        uid=None,
+                        rid=state.rid,
+                        t=int((time.perf_counter() - state.start) * 1000),
+                    ),
+                    RuntimeError("a teardown_request function raised"),
+                )
+
+
 class HeartbeatFailure(InternalServerError):
     """Raised by the heartbeat view when a check fails; carries the JSON response.
 
@@ -91,10 +122,11 @@ class HeartbeatFailure(InternalServerError):
 class _RequestState:
     """What the extension remembers about the request being handled."""
 
-    __slots__ = ("code", "start", "token")
+    __slots__ = ("code", "rid", "start", "token")
 
-    def __init__(self, start: float, token: Token[str | None]) -> None:
+    def __init__(self, start: float, rid: str, token: Token[str | None]) -> None:
         self.start = start
+        self.rid = rid
         self.token = token
         self.code: int | None = None
 
@@ -226,14 +258,16 @@ class Dockerflow:
         blueprint.app_errorhandler(HeartbeatFailure)(self._heartbeat_exception_handler)
         app.register_blueprint(blueprint)
 
-        # The hooks go first in the lists: the request id is known before any other
-        # before_request function runs (so their logs carry it), and since Flask runs
-        # after_request and teardown_request functions in reverse order, ours run last
-        # and see the final status and every other teardown's logs.
+        # before_request goes first, so the request id is known before any other
+        # before_request function runs (their logs carry it). Flask runs teardown
+        # functions in reverse order and stops at the first that raises: ours is added
+        # last so it runs first, and the summary and the reset of the request id
+        # cannot be skipped by an application's teardown.
         before, after, teardown = self._request_hooks(app)
         app.before_request_funcs.setdefault(None, []).insert(0, before)
         app.after_request_funcs.setdefault(None, []).insert(0, after)
-        app.teardown_request_funcs.setdefault(None, []).insert(0, teardown)
+        app.teardown_request_funcs.setdefault(None, []).append(teardown)
+        app.wsgi_app = _SummarySafetyNet(app.wsgi_app)  # type: ignore[method-assign]
 
         app.extensions["dockerflow"] = self
 
@@ -257,7 +291,9 @@ class Dockerflow:
             rid = environ.get(_environ_key(header or DEFAULT_REQUEST_ID_HEADER))
             if rid is None or not is_valid_request_id(rid):
                 rid = generate_request_id()
-            environ[_STATE_KEY] = _RequestState(time.perf_counter(), request_id_context.set(rid))
+            environ[_STATE_KEY] = _RequestState(
+                time.perf_counter(), rid, request_id_context.set(rid)
+            )
             g = g_proxy._get_current_object()
             if "request_id" not in g.__dict__:
                 g.request_id = rid

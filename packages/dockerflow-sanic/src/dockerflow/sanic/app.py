@@ -261,7 +261,9 @@ class Dockerflow:
         header = request.app.config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
         rid = get_or_generate_request_id(request.headers, header or None)
         ctx.id = rid
-        request_id_context.set(rid)
+        # Reset in the response middleware: requests of one keep-alive connection run
+        # in the same task, and the next must not start with this id.
+        ctx.dockerflow_token = request_id_context.set(rid)
 
     def _on_exception(
         self, request: Request | None = None, exception: Any = None, **_: Any
@@ -275,10 +277,19 @@ class Dockerflow:
         if getattr(ctx, "dockerflow_logged", False):
             return
         ctx.dockerflow_logged = True
-        if exc is None and not self.summary_logger.isEnabledFor(logging.INFO):
-            return
-        ctx.dockerflow_status = response.status
-        log_summary(self.summary_extra(request), exc)
+        try:
+            if exc is None and not self.summary_logger.isEnabledFor(logging.INFO):
+                return
+            ctx.dockerflow_status = response.status
+            log_summary(self.summary_extra(request), exc)
+        finally:
+            token = getattr(ctx, "dockerflow_token", None)
+            if token is not None:
+                ctx.dockerflow_token = None
+                try:
+                    request_id_context.reset(token)
+                except ValueError:  # set in another context (a task of its own)
+                    request_id_context.set(None)
 
     def summary_extra(self, request: Request) -> dict[str, Any]:
         """Build the fields of the ``request.summary`` record of ``request``.
@@ -303,7 +314,7 @@ class Dockerflow:
             agent=headers.get("User-Agent", ""),
             lang=headers.get("Accept-Language", ""),
             uid="",
-            rid=getattr(ctx, "id", None) or request_id_context.get(),
+            rid=getattr(ctx, "id", None),
             t=0 if start is None else int((time.perf_counter() - start) * 1000),
             errno=0 if getattr(ctx, "dockerflow_exc", None) is None else 500,
             code=getattr(ctx, "dockerflow_status", None),

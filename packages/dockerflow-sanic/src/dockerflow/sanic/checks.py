@@ -16,12 +16,12 @@ The built-in :func:`check_redis_connected` is registered automatically when the
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from typing import Any
 
 from .. import health
 from ..checks import messages as _messages
+from ..checks import to_check_thread
 
 # The message classes and levels, re-exported for writing checks.
 from ..checks.messages import *  # noqa: F403
@@ -79,8 +79,8 @@ async def check_redis_connected(redis_client: Any) -> list[CheckMessage]:
     if client is None:
         return [Error("No Redis client to check", id=health.ERROR_MISSING_REDIS_CLIENT)]
     try:
-        if isinstance(client, redis.Redis):
-            result = await asyncio.to_thread(client.ping)
+        if isinstance(client, redis.Redis):  # a sync client: off the loop, on a check thread
+            result = await to_check_thread(client.ping)
         else:
             result = client.ping()
             if inspect.isawaitable(result):

@@ -305,3 +305,17 @@ def test_a_timeout_given_to_one_registry_does_not_leak_into_another():
     assert relaxed.get_checks()["shared"] is shared
     assert run_checks(relaxed.get_checks().items(), timeout=5).statuses == {"shared": "info"}
     assert run_checks(strict.get_checks().items(), timeout=5).statuses == {"shared": "error"}
+
+
+def test_a_run_joining_an_async_check_does_not_cancel_it_for_its_owner():
+    check = _async_slow(0.3, "shared")
+
+    async def main():
+        owner = asyncio.ensure_future(run_checks_async([("shared", check)], timeout=5))
+        await asyncio.sleep(0.01)
+        joined = await run_checks_async([("shared", check)], timeout=0.05)
+        return joined, await owner
+
+    joined, owner = asyncio.run(main())
+    assert joined.statuses == {"shared": "error"}
+    assert owner.statuses == {"shared": "info"}

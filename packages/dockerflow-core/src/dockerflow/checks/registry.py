@@ -537,10 +537,11 @@ def run_checks(
     return _build_results(outcomes, silenced_check_ids)
 
 
-async def _bounded(aw: asyncio.Future[Any], seconds: float) -> Any:
+async def _bounded(aw: asyncio.Future[Any], seconds: float, *, owner: bool = True) -> Any:
     done, _ = await asyncio.wait({aw}, timeout=seconds)
     if not done:
-        aw.cancel()  # not awaited: a check that ignores cancellation must not hang us
+        if owner:  # a run that joined another's check leaves it to its owner's timeout
+            aw.cancel()  # not awaited: a check that ignores cancellation must not hang us
         raise _Expired
     return aw.result()
 
@@ -575,7 +576,7 @@ async def run_checks_async(
             waits.append(_bounded(asyncio.wrap_future(flight.future, loop=loop), seconds))
             continue
         if flight is not None and flight.loop is loop:
-            waits.append(_bounded(flight.future, seconds))
+            waits.append(_bounded(flight.future, seconds, owner=False))
             continue
         task: asyncio.Future[Any]
         if _is_async_check(fn):

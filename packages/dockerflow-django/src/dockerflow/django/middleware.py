@@ -53,6 +53,7 @@ from django.utils.functional import SimpleLazyObject, empty  # type: ignore[impo
 
 from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, ConfigurationError, parse_bool
 from dockerflow.request import (
+    elapsed_ms,
     get_or_generate_request_id,
     log_summary,
     request_id_context,
@@ -307,7 +308,7 @@ class DockerflowMiddleware:
             lang=meta.get("HTTP_ACCEPT_LANGUAGE", ""),
             uid=uid,
             rid=rid,
-            t=int((time.perf_counter() - start) * 1000),
+            t=elapsed_ms(start),
             errno=0 if exc is None else 500,
             code=None if response is None else response.status_code,
             querystring=querystring,

@@ -43,6 +43,7 @@ from dockerflow.checks import CheckFn, CheckRegistry
 from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settings
 from dockerflow.heartbeat import HeartbeatRunner, broken_heartbeat_response
 from dockerflow.request import (
+    elapsed_ms,
     generate_request_id,
     get_summary_logger,
     is_valid_request_id,
@@ -103,7 +104,7 @@ class _SummarySafetyNet:
                         path=environ.get("PATH_INFO", ""),
                         uid=None,
                         rid=state.rid,
-                        t=int((time.perf_counter() - state.start) * 1000),
+                        t=elapsed_ms(state.start),
                     ),
                     RuntimeError("a teardown_request function raised"),
                 )
@@ -345,7 +346,7 @@ class Dockerflow:
             path=request.path,
             uid=self._user_id() if getattr(app, "login_manager", None) is not None else None,
             rid=request_id_context.get(),
-            t=int((time.perf_counter() - start) * 1000),
+            t=elapsed_ms(start),
             querystring=querystring,
         )
 

@@ -38,6 +38,7 @@ from ..checks import CheckFn, CheckMessage, CheckRegistry, default_registry
 from ..config import DockerflowSettings, parse_bool, parse_seconds, read_settings
 from ..heartbeat import HeartbeatRunner, broken_heartbeat_response
 from ..request import (
+    elapsed_ms,
     get_or_generate_request_id,
     get_summary_logger,
     log_summary,
@@ -315,7 +316,7 @@ class Dockerflow:
             lang=headers.get("Accept-Language", ""),
             uid="",
             rid=getattr(ctx, "id", None),
-            t=0 if start is None else int((time.perf_counter() - start) * 1000),
+            t=0 if start is None else elapsed_ms(start),
             errno=0 if getattr(ctx, "dockerflow_exc", None) is None else 500,
             code=getattr(ctx, "dockerflow_status", None),
             querystring=querystring,

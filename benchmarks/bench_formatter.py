@@ -3,7 +3,8 @@
 Both format the same ``request.summary`` record, in this process, in interleaved
 rounds; the figure is the ratio of the medians (reference time / our time).
 
-    uv run python benchmarks/bench_formatter.py
+    uv run python benchmarks/bench_formatter.py            # with orjson, if installed
+    uv run python benchmarks/bench_formatter.py --stdlib   # the standard library's json only
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def time_format(formatter: logging.Formatter, record: logging.LogRecord) -> floa
 
 
 def main() -> None:
+    if "--stdlib" in sys.argv[1:]:
+        import dockerflow.logging.formatter as formatter_module
+
+        formatter_module._orjson = None
     reference = load_reference_module("dockerflow/logging.py", "reference_dockerflow_logging")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -74,7 +79,8 @@ def main() -> None:
     print(
         f"reference dockerflow {REFERENCE_VERSION} JsonLogFormatter: {theirs_m * 1e6:6.2f} us/record"
     )
-    print(f"dockerflow-core MozlogFormatter:               {ours_m * 1e6:6.2f} us/record")
+    backend = "stdlib json" if ours._dumps is None else "orjson"
+    print(f"dockerflow-core MozlogFormatter ({backend}): {ours_m * 1e6:6.2f} us/record")
     print(f"speed-up: {theirs_m / ours_m:.2f}x")
 
 

@@ -358,12 +358,17 @@ def test_fast_backend_output_is_identical_to_the_stdlib(monkeypatch, extra):
     # paths are compared; without it (the oldest corner) the stdlib path alone runs.
     import dockerflow.logging.formatter as formatter_module
 
-    record = _record("msg %s", "\u00e9t\u00e9", **extra)
-    fast = MozlogFormatter().format(record)
-    monkeypatch.setattr(formatter_module, "_orjson", None)
-    assert MozlogFormatter().format(record) == fast
-    assert fast.isascii()
-    json.loads(fast)
+    for msg, args in (("msg %s", ("\u00e9t\u00e9",)), ("", ())):
+        record = _record(msg, *args, **extra)
+        fast = MozlogFormatter().format(record)
+        with monkeypatch.context() as patched:
+            patched.setattr(formatter_module, "_orjson", None)
+            assert MozlogFormatter().format(record) == fast
+        assert fast.isascii()
+        assert json.loads(fast)["Fields"].keys() == {*extra, *(["msg"] if msg else [])}
+        if "odd" not in extra and "f" not in extra:  # values the stdlib encodes as they are
+            formatter = MozlogFormatter()
+            assert fast == formatter.encoder.encode(formatter.convert_record(record))
 
 
 def test_record_logger_name_overrides_the_formatter():
@@ -445,3 +450,84 @@ def test_a_record_with_a_broken_created_time_is_still_logged():
     out = json.loads(MozlogFormatter().format(record))
     assert out["Timestamp"] == 0
     assert "kept" in out["Fields"]["msg"]
+
+
+def _general_line(formatter, record):
+    # What the general path writes: convert_record's dict encoded in one piece.
+    return formatter.encoder.encode(formatter.convert_record(record))
+
+
+def test_plain_records_are_written_as_the_general_path_writes_them():
+    formatter = MozlogFormatter(logger_name="svc")
+    records = [
+        _record(errno=0, path="/", t=3),
+        _record(level=logging.WARNING, name="other", rid="r-1", ok=False),
+        _record(level=logging.ERROR, big=2**80, text="caf\u00e9\x7f"),
+        _record(level=25, nothing=None),  # between two standard levels
+        _record("%d items", 3, level=logging.DEBUG, n=1),
+        _record(name=42),  # odd record names are encoded like any value
+    ]
+    for record in records:
+        line = formatter.format(record)
+        assert line == _general_line(formatter, record)
+        assert "\n" not in line and line.isascii()
+
+
+def test_attributes_set_by_another_formatter_stay_out_of_fields():
+    record = _record("hi %s", "there", user=7)
+    logging.Formatter("%(asctime)s %(message)s").format(record)  # sets message, asctime
+    out = json.loads(MozlogFormatter().format(record))
+    assert out["Fields"] == {"user": 7, "msg": "hi there"}
+
+
+def test_a_record_missing_a_standard_attribute_keeps_every_field():
+    record = _record(user=7, path="/x")
+    del record.exc_text
+    record.late = "added"
+    out = json.loads(MozlogFormatter().format(record))
+    assert out["Fields"] == {"user": 7, "path": "/x", "late": "added", "msg": "hello"}
+
+
+def test_a_record_class_that_sets_attributes_first_keeps_every_field():
+    class EarlyRecord(logging.LogRecord):
+        def __init__(self, *args, **kwargs):
+            self.tenant = "acme"
+            super().__init__(*args, **kwargs)
+
+    record = EarlyRecord("app", logging.INFO, "/src/app.py", 1, "hello", (), None)
+    record.user = 7
+    out = json.loads(MozlogFormatter().format(record))
+    assert out["Fields"] == {"tenant": "acme", "user": 7, "msg": "hello"}
+
+
+def test_a_subclass_may_keep_standard_attributes_in_fields():
+    class WithLine(MozlogFormatter):
+        EXCLUDED_LOGRECORD_ATTRS = MozlogFormatter.EXCLUDED_LOGRECORD_ATTRS - {"lineno"}
+
+    out = json.loads(WithLine().format(_record(user=7)))
+    assert out["Fields"] == {"lineno": 12, "user": 7, "msg": "hello"}
+
+
+def test_envelope_follows_the_record_and_the_formatter():
+    formatter = MozlogFormatter(logger_name="first")
+    record = _record(user=1)
+    assert json.loads(formatter.format(record))["Logger"] == "first"
+    formatter.logger_name = "second"
+    formatter.hostname = "renamed-host"
+    out = json.loads(formatter.format(record))
+    assert (out["Logger"], out["Hostname"]) == ("second", "renamed-host")
+    record.process = 4242  # as in a forked worker
+    record.levelno = logging.CRITICAL
+    out = json.loads(formatter.format(record))
+    assert (out["Pid"], out["Severity"], out["severity"]) == (4242, 2, "critical")
+
+
+def test_many_loggers_do_not_grow_the_formatter_without_bound():
+    import dockerflow.logging.formatter as formatter_module
+
+    formatter = MozlogFormatter()
+    for index in range(formatter_module._ENVELOPES_KEPT + 50):
+        record = _record(name=f"logger.{index}", n=index)
+        out = json.loads(formatter.format(record))
+        assert (out["Type"], out["Fields"]["n"]) == (f"logger.{index}", index)
+    assert len(formatter._envelopes) <= formatter_module._ENVELOPES_KEPT

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import Enum
+from itertools import islice
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -26,14 +27,17 @@ except ImportError:  # pragma: no cover - exercised by the stdlib-only CI corner
 __all__ = ["JsonLogFormatter", "MozlogFormatter", "SafeJSONEncoder", "safer_format_traceback"]
 
 # Attributes every LogRecord has: they are the record's plumbing, not data.
+# ``LogRecord.__init__`` sets them in this order, before ``extra`` values, filters and
+# record factories add theirs, so they lead ``record.__dict__``.
+_INIT_ATTRS = tuple(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+_INIT_COUNT = len(_INIT_ATTRS)
+_INIT_LAST = _INIT_ATTRS[-1]
 # ``logger_name`` is not one of them, but a record may carry it (``extra={"logger_name":
 # ...}``) to override the formatter's ``Logger`` field, as it could with the reference.
-_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message",
-    "asctime",
-    "taskName",
-    "logger_name",
-}
+_RECORD_ATTRS = frozenset(_INIT_ATTRS) | {"message", "asctime", "taskName", "logger_name"}
+
+# How many (logger, level, process, ...) envelopes a formatter keeps serialized.
+_ENVELOPES_KEPT = 1024
 
 _MAX_DEPTH = 64
 
@@ -252,9 +256,12 @@ class MozlogFormatter(logging.Formatter):
                 _cloud_severity(levelno),
             )
         # With our own convert_record, only Fields can hold values that are not plain.
-        self._plain_envelope = (
-            type(self).convert_record is MozlogFormatter.convert_record and type(logger_name) is str
-        )
+        own_convert = type(self).convert_record is MozlogFormatter.convert_record
+        self._plain_envelope = own_convert and type(logger_name) is str
+        # The serialized envelope of each (Type, level, Pid, Logger, Hostname) seen.
+        self._envelopes: dict[tuple[Any, ...], str] = {}
+        self._dumps: Callable[[Any], bytes] | None = _orjson.dumps if _orjson is not None else None
+        self._plain_path = own_convert and self._excluded.issuperset(_INIT_ATTRS)
 
     def is_value_jsonlike(self, value: str) -> bool:
         """Return whether the string ``value`` looks like a JSON object."""
@@ -292,6 +299,13 @@ class MozlogFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Format ``record`` as one line of mozlog JSON."""
+        if self._plain_path:
+            try:
+                line = self._format_plain(record)
+            except Exception:
+                line = None
+            if line is not None:
+                return line
         try:
             out = self.convert_record(record)
         except Exception as exc:
@@ -308,7 +322,7 @@ class MozlogFormatter(logging.Formatter):
                 pass
             else:
                 # The stdlib escapes non-ASCII and DEL; orjson does not. Same bytes otherwise.
-                if raw.isascii() and b"\x7f" not in raw:
+                if raw.isascii() and 127 not in raw:
                     return raw.decode("ascii")
         try:
             return self._encode(out)
@@ -318,6 +332,76 @@ class MozlogFormatter(logging.Formatter):
             return self._encode(_sanitize(out, 0, set(), self.encoder))
         except Exception as exc:
             return self._encode(self._minimal(record, exc))
+
+    def _format_plain(self, record: logging.LogRecord) -> str | None:
+        """The line of a record of plain values, or ``None`` when it is not one.
+
+        Most records are plain: strings, integers, booleans and ``None`` in ``Fields``
+        (a ``request.summary`` is), no exception, no stack, no ``logger_name``. Such a
+        line is the serialized envelope of its logger and level, kept from the first
+        record of that pair, around ``Timestamp`` and the serialized ``Fields``: the
+        same characters as :meth:`convert_record` encoded in one piece, produced
+        without building the envelope for every record. Anything else returns
+        ``None`` and takes the general path.
+        """
+        attrs = record.__dict__
+        keys = iter(attrs)
+        # The record's own attributes lead its ``__dict__`` (see _INIT_ATTRS): the last
+        # of them in its place means the keys after it are the ``extra`` values and
+        # what filters added. Anything else (an attribute deleted, a record class
+        # that sets its own first) takes the general path.
+        if (
+            next(islice(keys, _INIT_COUNT - 1, None), None) != _INIT_LAST
+            or record.exc_info
+            or record.stack_info
+            or "logger_name" in attrs
+        ):
+            return None
+        excluded = self._excluded
+        fields: dict[str, Any] = {}
+        for key in keys:
+            if key not in excluded:
+                value = fields[key] = attrs[key]
+                if type(value) not in _PLAIN_TYPES:
+                    return None
+        message = record.getMessage()
+        if message:
+            if type(message) is not str:
+                return None
+            fields["msg"] = message
+        body: str | None = None
+        if self._dumps is not None:
+            try:
+                raw = self._dumps(fields)
+            except Exception:  # an int beyond 64 bits, a lone surrogate
+                pass
+            else:
+                # The stdlib escapes non-ASCII and DEL; orjson does not. Same bytes otherwise.
+                if raw.isascii() and 127 not in raw:
+                    body = raw.decode("ascii")
+        if body is None:
+            body = self._encode(fields)
+        shared = (record.name, record.levelno, record.process, self.logger_name, self.hostname)
+        envelope = self._envelopes.get(shared)
+        if envelope is None:
+            envelope = self._envelope(shared)
+        return f'{{"Timestamp":{int(record.created * 1_000_000_000)}{envelope}{body}}}'
+
+    def _envelope(self, key: tuple[Any, ...]) -> str:
+        # What lies between ``Timestamp`` and the value of ``Fields``, in convert_record's order.
+        name, levelno, process, logger_name, hostname = key
+        syslog, cloud = self._severities(levelno)
+        encode = self._encode
+        envelope = (
+            f',"Type":{encode(name)},"Logger":{encode(logger_name)}'
+            f',"Hostname":{encode(hostname)},"EnvVersion":{encode(self.LOGGING_FORMAT_VERSION)}'
+            f',"Severity":{encode(syslog)},"severity":{encode(cloud)},"Pid":{encode(process)}'
+            ',"Fields":'
+        )
+        if len(self._envelopes) >= _ENVELOPES_KEPT:
+            self._envelopes.clear()
+        self._envelopes[key] = envelope
+        return envelope
 
     def _minimal(self, record: logging.LogRecord, exc: BaseException) -> dict[str, Any]:
         # The last resort: what can always be said about a record.

@@ -10,7 +10,7 @@ import os
 import socket
 import traceback
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from enum import Enum
 from itertools import islice
@@ -170,6 +170,12 @@ def _cloud_severity(levelno: int) -> str:
 
 # Values orjson and the stdlib encoder write byte for byte alike (ASCII output aside).
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def plain_values(values: Iterable[Any]) -> bool:
+    """Whether every one of ``values`` is a string, an integer, a boolean or ``None``
+    (exactly those types: orjson and the stdlib write them alike)."""
+    return _PLAIN_TYPES.issuperset(map(type, values))
 
 
 def _plain(out: dict[str, Any]) -> bool:
@@ -336,12 +342,9 @@ class MozlogFormatter(logging.Formatter):
     def _format_plain(self, record: logging.LogRecord) -> str | None:
         """The line of a record of plain values, or ``None`` when it is not one.
 
-        Most records are plain: strings, integers, booleans and ``None`` in ``Fields``
-        (a ``request.summary`` is), no exception, no stack, no ``logger_name``. Such a
-        line is the serialized envelope of its logger and level, kept from the first
-        record of that pair, around ``Timestamp`` and the serialized ``Fields``: the
-        same characters as :meth:`convert_record` encoded in one piece, produced
-        without building the envelope for every record. Anything else returns
+        Most records are plain: no exception, no stack, no ``logger_name``, and only
+        strings, integers, booleans and ``None`` in ``Fields`` (a ``request.summary``
+        is). Such a record is written by :meth:`_plain_line`; anything else returns
         ``None`` and takes the general path.
         """
         attrs = record.__dict__
@@ -369,6 +372,21 @@ class MozlogFormatter(logging.Formatter):
             if type(message) is not str:
                 return None
             fields["msg"] = message
+        return self._plain_line(
+            record.name, record.levelno, record.process, int(record.created * 1_000_000_000), fields
+        )
+
+    def _plain_line(
+        self, name: Any, levelno: int, process: Any, timestamp: int, fields: dict[str, Any]
+    ) -> str:
+        """The line of a record whose ``Fields`` are ``fields``, all of them plain
+        values (see :func:`plain_values`).
+
+        The line is the serialized envelope of the record's logger and level, kept
+        from the first record of that pair, around ``Timestamp`` and the serialized
+        ``Fields``: the same characters as :meth:`convert_record`'s dict encoded in one
+        piece, without building the envelope for every record.
+        """
         body: str | None = None
         if self._dumps is not None:
             try:
@@ -381,11 +399,11 @@ class MozlogFormatter(logging.Formatter):
                     body = raw.decode("ascii")
         if body is None:
             body = self._encode(fields)
-        shared = (record.name, record.levelno, record.process, self.logger_name, self.hostname)
+        shared = (name, levelno, process, self.logger_name, self.hostname)
         envelope = self._envelopes.get(shared)
         if envelope is None:
             envelope = self._envelope(shared)
-        return f'{{"Timestamp":{int(record.created * 1_000_000_000)}{envelope}{body}}}'
+        return f'{{"Timestamp":{timestamp}{envelope}{body}}}'
 
     def _envelope(self, key: tuple[Any, ...]) -> str:
         # What lies between ``Timestamp`` and the value of ``Fields``, in convert_record's order.

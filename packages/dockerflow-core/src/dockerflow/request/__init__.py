@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -164,22 +164,40 @@ def summary_fields(
     return fields
 
 
+_write_fields: Callable[[logging.Logger, int, dict[str, Any]], bool] | None = None
+
+
+def _load_write_fields() -> Callable[[logging.Logger, int, dict[str, Any]], bool]:
+    # Imported on first use: dockerflow.logging imports this module.
+    global _write_fields
+    from ..logging.direct import write_fields
+
+    _write_fields = write_fields
+    return write_fields
+
+
 def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> None:
     """Log the ``request.summary`` record: INFO, or ERROR with the traceback when
     the view raised ``exc``; ``fields`` become attributes of the record (``extra``).
 
-    This runs for every request, so it builds the record itself and hands it to the
-    logger's handlers, leaving out what :meth:`logging.Logger.info` would add: the
-    caller lookup (the caller of a summary is always the integration) and the checks
-    for ``extra`` keys clashing with record attributes (``fields`` are ours). The
-    record factory (:func:`logging.setLogRecordFactory`), the logger's level,
-    filters and handlers are honoured as usual.
+    This runs for every request, so it costs as little as the configuration allows.
+    When the handlers are plain stream handlers with the mozlog formatter, the line
+    is written to them directly (:mod:`dockerflow.logging.direct`), the same line
+    without building a :class:`logging.LogRecord`. Otherwise it builds the record
+    itself and hands it to the logger's handlers, leaving out what
+    :meth:`logging.Logger.info` would add: the caller lookup (the caller of a summary
+    is always the integration) and the checks for ``extra`` keys clashing with
+    record attributes (``fields`` are ours). The record factory
+    (:func:`logging.setLogRecordFactory`), the logger's level, filters and handlers
+    are honoured either way.
     """
     level = logging.INFO if exc is None else logging.ERROR
     summary_logger = _summary_logger or get_summary_logger()
     if not summary_logger.isEnabledFor(level):
         return
     if exc is None:
+        if (_write_fields or _load_write_fields())(summary_logger, level, fields):
+            return
         record = logging.getLogRecordFactory()(
             SUMMARY_LOGGER_NAME, level, __file__, 0, "", None, None
         )

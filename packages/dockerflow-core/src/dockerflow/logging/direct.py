@@ -1,0 +1,111 @@
+"""Writing a record of plain fields without building a :class:`logging.LogRecord`.
+
+Every request logs one ``request.summary`` record, and most of what that costs is
+the logging machinery, not the line: the record (its clock, thread, process and
+task lookups), the logger's and handlers' dispatch, and the formatter taking the
+record apart again. When the configuration could not tell the difference, the line
+is written straight to the handlers' streams instead; :func:`write_fields` says
+whether it could.
+
+It could when the record factory is the standard one, the logger has no filter, and
+every handler the record would reach is a :class:`logging.StreamHandler` or a
+:class:`~dockerflow.logging.MozlogHandler` (exactly those classes, whose ``emit``
+is format, write, flush) with a :class:`~dockerflow.logging.MozlogFormatter` (or
+the deprecated ``JsonLogFormatter``) and no filter but
+:class:`~dockerflow.logging.RequestIdLogFilter`. The line is the one the formatter
+would have written for the record; handler levels, locks and propagation are
+honoured as :meth:`logging.Logger.handle` honours them. Anything else, and any
+record whose fields are not all plain values, goes through the logger as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from ..request import RequestIdLogFilter, request_id_context
+from .formatter import _RECORD_ATTRS, JsonLogFormatter, MozlogFormatter, plain_values
+from .handler import MozlogHandler
+
+__all__ = ["write_fields"]
+
+_DIRECT_HANDLERS = (logging.StreamHandler, MozlogHandler)
+_DIRECT_FORMATTERS = (MozlogFormatter, JsonLogFormatter)
+
+
+def _direct_handlers(logger: logging.Logger, level: int, rid: Any) -> list[Any] | None:
+    """The handlers the record would be emitted by, when all of them can be written
+    to directly; ``None`` when one cannot (or when there is none, and logging's
+    last resort would decide)."""
+    found = 0
+    handlers: list[Any] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            found += 1
+            if level < handler.level:
+                continue
+            if (
+                type(handler) not in _DIRECT_HANDLERS
+                or type(handler.formatter) not in _DIRECT_FORMATTERS
+                or getattr(handler, "stream", None) is None
+            ):
+                return None
+            for check in handler.filters:
+                # The request-id filter would set the ``rid`` the fields already hold.
+                if type(check) is not RequestIdLogFilter or rid != request_id_context.get():
+                    return None
+            handlers.append(handler)
+        current = current.parent if current.propagate else None
+    return handlers if found else None
+
+
+def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> bool:
+    """Write a record of ``logger`` at ``level`` whose ``extra`` values are ``fields``
+    (and whose message is empty) straight to the handlers, when that is the same as
+    logging it; return ``False``, having written nothing, when it is not.
+
+    The caller has checked ``logger.isEnabledFor(level)``.
+    """
+    if (
+        logger.disabled
+        or logger.filters
+        or logging.getLogRecordFactory() is not logging.LogRecord
+        or not _RECORD_ATTRS.isdisjoint(fields)  # a record's own attribute, or logger_name
+        or not plain_values(fields.values())
+    ):
+        return False
+    handlers = _direct_handlers(logger, level, fields.get("rid"))
+    if handlers is None:
+        return False
+    timestamp = time.time_ns()
+    process = os.getpid() if logging.logProcesses else None
+    lines: dict[int, str] = {}
+    for handler in handlers:
+        formatter = handler.formatter
+        line = lines.get(id(formatter))
+        if line is None:
+            line = lines[id(formatter)] = formatter._plain_line(
+                logger.name, level, process, timestamp, fields
+            )
+        handler.acquire()
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            handler.handleError(_record(logger, level, timestamp, fields))
+        finally:
+            handler.release()
+    return True
+
+
+def _record(logger: logging.Logger, level: int, timestamp: int, fields: dict[str, Any]) -> Any:
+    # For a handler's error report only: the record that would have been written.
+    record = logger.makeRecord(logger.name, level, __file__, 0, "", (), None)
+    record.created = timestamp / 1e9
+    record.__dict__.update(fields)
+    return record

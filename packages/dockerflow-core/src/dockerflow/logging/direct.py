@@ -32,6 +32,18 @@ from .handler import MozlogHandler
 __all__ = ["write_fields"]
 
 _DIRECT_HANDLERS = (logging.StreamHandler, MozlogHandler)
+
+# The process id of a record (``os.getpid()``), kept, and renewed in a forked child.
+_pid = os.getpid()
+
+
+def _renew_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_renew_pid)
 _DIRECT_FORMATTERS = (MozlogFormatter, JsonLogFormatter)
 
 
@@ -81,19 +93,19 @@ def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> 
     if handlers is None:
         return False
     timestamp = time.time_ns()
-    process = os.getpid() if logging.logProcesses else None
-    lines: dict[int, str] = {}
+    process = _pid if logging.logProcesses else None
+    formatted_by = line = None
     for handler in handlers:
         formatter = handler.formatter
-        line = lines.get(id(formatter))
-        if line is None:
-            line = lines[id(formatter)] = formatter._plain_line(
-                logger.name, level, process, timestamp, fields
-            )
+        if formatter is not formatted_by:  # usually one formatter for every handler
+            formatted_by = formatter
+            line = formatter._plain_line(logger.name, level, process, timestamp, fields)
         handler.acquire()
         try:
-            handler.stream.write(line + handler.terminator)
-            handler.flush()
+            stream = handler.stream
+            stream.write(line + handler.terminator)
+            if hasattr(stream, "flush"):  # as StreamHandler.flush, whose lock is held
+                stream.flush()
         except RecursionError:
             raise
         except Exception:

@@ -77,6 +77,10 @@ def is_valid_request_id(value: object) -> bool:
     return isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None
 
 
+# A random hex digit -> the RFC 4122 variant digit keeping its two low bits.
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def generate_request_id() -> str:
     """Return a new random request id: a UUID4 in its canonical text form.
 
@@ -84,11 +88,9 @@ def generate_request_id() -> str:
     :func:`os.urandom`, the same version and variant bits), at a third of the cost:
     it runs for every request that arrives without an id.
     """
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = os.urandom(16).hex()
+    # The version digit is 4; the variant digit's two high bits are 10 (RFC 4122).
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def get_or_generate_request_id(headers: Mapping[str, Any], header_name: str | None = None) -> str:

@@ -31,10 +31,10 @@ import os
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Collection
-from contextvars import Token
 from typing import Any, TypeVar, overload
 
 import flask
+from flask.signals import got_request_exception
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import InternalServerError
 
@@ -79,35 +79,85 @@ def _environ_key(header: str) -> str:
     return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
 
 
-class _SummarySafetyNet:
-    """Wraps ``app.wsgi_app``: if our teardown function was skipped (Flask stops at a
-    teardown function that raises), still log the request's summary, as a server
-    error, and reset the request id, so it cannot leak into the next request."""
+class _RequestMiddleware:
+    """Wraps ``app.wsgi_app``: the request's id, timing, status and ``request.summary``.
 
-    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
+    The request id is set before Flask sees the request, so every record logged while
+    it is handled (routing and ``before_request`` functions included) carries it, and
+    reset once the summary is logged. The status is read as the response starts; an
+    exception Flask turned into a 500 response is noted by the extension's
+    ``got_request_exception`` receiver, one that escaped Flask (a raising
+    ``teardown_request`` function, or any exception with ``PROPAGATE_EXCEPTIONS``) is
+    caught here. Doing this around the application rather than in Flask's request
+    hooks costs less for every request.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Any], extension: Dockerflow, app: flask.Flask):
         self.wsgi_app = wsgi_app
+        self.extension = extension
+        self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        config = self.app.config
+        header = config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
+        rid = environ.get(_environ_key(header or DEFAULT_REQUEST_ID_HEADER))
+        if rid is None or not is_valid_request_id(rid):
+            rid = generate_request_id()
+        state = environ[_STATE_KEY] = _RequestState(time.perf_counter(), rid)
+        token = request_id_context.set(rid)
+
+        def start_response_noting_status(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            # Called by the response, in the request context: after the view and the
+            # after_request functions, so a user who just logged in is known.
+            try:
+                state.code = int(status[:3])  # WSGI: the three digits come first
+            except ValueError:
+                state.code = None
+            if getattr(self.app, "login_manager", None) is not None:
+                state.uid = self.extension._user_id()
+            return start_response(status, headers, exc_info)
+
         try:
-            return self.wsgi_app(environ, start_response)
+            return self.wsgi_app(environ, start_response_noting_status)
+        except BaseException as escaped:
+            state.exc = escaped
+            raise
         finally:
-            state: _RequestState | None = environ.pop(_STATE_KEY, None)
-            if state is not None:
-                request_id_context.reset(state.token)
-                log_summary(
-                    summary_fields(
-                        errno=500,
-                        code=500,
-                        agent=environ.get("HTTP_USER_AGENT", ""),
-                        lang=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-                        method=environ.get("REQUEST_METHOD", ""),
-                        path=environ.get("PATH_INFO", ""),
-                        uid=None,
-                        rid=state.rid,
-                        t=elapsed_ms(state.start),
-                    ),
-                    RuntimeError("a teardown_request function raised"),
-                )
+            try:
+                error = state.exc
+                if _summary_enabled(logging.INFO if error is None else logging.ERROR):
+                    log_summary(self.extension._summary(self.app, environ, state), error)
+            except Exception:  # never let logging break the response
+                _logger().exception("Could not log the request.summary record")
+            finally:
+                request_id_context.reset(token)
+
+
+def _summary_enabled(level: int) -> bool:
+    return get_summary_logger().isEnabledFor(level)
+
+
+def _wsgi_text(value: str) -> str:
+    # WSGI environ strings carry the request's bytes as latin-1; URLs are UTF-8.
+    return value if value.isascii() else value.encode("latin-1").decode("utf-8", "replace")
+
+
+_g: Any = flask.g
+
+
+def _set_g_request_id() -> None:
+    g = _g._get_current_object()  # the proxy resolved once: this runs on every request
+    if "request_id" not in g.__dict__:
+        g.request_id = request_id_context.get()
+
+
+def _note_exception(sender: flask.Flask, exception: BaseException, **extra: Any) -> None:
+    # got_request_exception: the view raised and Flask answers with a 500 response.
+    state = flask.request.environ.get(_STATE_KEY)
+    if state is not None:
+        state.exc = exception
 
 
 class HeartbeatFailure(InternalServerError):
@@ -123,13 +173,14 @@ class HeartbeatFailure(InternalServerError):
 class _RequestState:
     """What the extension remembers about the request being handled."""
 
-    __slots__ = ("code", "rid", "start", "token")
+    __slots__ = ("code", "exc", "rid", "start", "uid")
 
-    def __init__(self, start: float, rid: str, token: Token[str | None]) -> None:
+    def __init__(self, start: float, rid: str) -> None:
         self.start = start
         self.rid = rid
-        self.token = token
         self.code: int | None = None
+        self.exc: BaseException | None = None
+        self.uid: Any = None
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
@@ -259,82 +310,25 @@ class Dockerflow:
         blueprint.app_errorhandler(HeartbeatFailure)(self._heartbeat_exception_handler)
         app.register_blueprint(blueprint)
 
-        # before_request goes first, so the request id is known before any other
-        # before_request function runs (their logs carry it). Flask runs teardown
-        # functions in reverse order and stops at the first that raises: ours is added
-        # last so it runs first, and the summary and the reset of the request id
-        # cannot be skipped by an application's teardown.
-        before, after, teardown = self._request_hooks(app)
-        app.before_request_funcs.setdefault(None, []).insert(0, before)
-        app.after_request_funcs.setdefault(None, []).insert(0, after)
-        app.teardown_request_funcs.setdefault(None, []).append(teardown)
-        app.wsgi_app = _SummarySafetyNet(app.wsgi_app)  # type: ignore[method-assign]
+        # The request id, timing, status, user and summary come from a WSGI middleware:
+        # it costs less per request than Flask's request hooks. flask.g.request_id is
+        # set by the first before_request function.
+        app.before_request_funcs.setdefault(None, []).insert(0, _set_g_request_id)
+        got_request_exception.connect(_note_exception, app, weak=False)
+        app.wsgi_app = _RequestMiddleware(app.wsgi_app, self, app)  # type: ignore[method-assign]
 
         app.extensions["dockerflow"] = self
-
-    def _request_hooks(
-        self, app: flask.Flask
-    ) -> tuple[
-        Callable[[], None],
-        Callable[[flask.Response], flask.Response],
-        Callable[[BaseException | None], None],
-    ]:
-        # These run on every request: they read the WSGI environ directly and resolve
-        # Flask's context proxies once, because each proxy access has a cost.
-        config = app.config
-        request_proxy: Any = flask.request
-        g_proxy: Any = flask.g
-        summary_enabled = get_summary_logger().isEnabledFor
-
-        def before_request() -> None:
-            environ = request_proxy._get_current_object().environ
-            header = config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
-            rid = environ.get(_environ_key(header or DEFAULT_REQUEST_ID_HEADER))
-            if rid is None or not is_valid_request_id(rid):
-                rid = generate_request_id()
-            environ[_STATE_KEY] = _RequestState(
-                time.perf_counter(), rid, request_id_context.set(rid)
-            )
-            g = g_proxy._get_current_object()
-            if "request_id" not in g.__dict__:
-                g.request_id = rid
-
-        def after_request(response: flask.Response) -> flask.Response:
-            state = request_proxy.environ.get(_STATE_KEY)
-            if state is not None:
-                state.code = response.status_code
-            return response
-
-        def teardown_request(exc: BaseException | None) -> None:
-            request = request_proxy._get_current_object()
-            state: _RequestState | None = request.environ.pop(_STATE_KEY, None)
-            if state is None:  # e.g. a test_request_context(): no request was handled
-                return
-            try:
-                if summary_enabled(logging.INFO if exc is None else logging.ERROR):
-                    log_summary(self._summary(app, request, state.start, state.code, exc), exc)
-            except Exception:  # never let logging break the response
-                _logger().exception("Could not log the request.summary record")
-            finally:
-                request_id_context.reset(state.token)
-
-        return before_request, after_request, teardown_request
 
     # -- request.summary -------------------------------------------------------------
 
     def _summary(
-        self,
-        app: flask.Flask,
-        request: flask.Request,
-        start: float,
-        code: int | None,
-        exc: BaseException | None,
+        self, app: flask.Flask, environ: dict[str, Any], state: _RequestState
     ) -> dict[str, Any]:
-        environ = request.environ
         querystring = None
         flag = app.config.get(_QUERYSTRING_SETTING)
         if flag is not None and flag is not False and parse_bool(_QUERYSTRING_SETTING, flag):
-            querystring = request.query_string.decode("utf-8", "replace")
+            querystring = _wsgi_text(environ.get("QUERY_STRING", ""))
+        exc, code = state.exc, state.code
         if exc is not None and code is None:
             code = 500  # the exception propagated: the server answers 500
         return summary_fields(
@@ -342,11 +336,11 @@ class Dockerflow:
             code=code,
             agent=environ.get("HTTP_USER_AGENT", ""),
             lang=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-            method=request.method,
-            path=request.path,
-            uid=self._user_id() if getattr(app, "login_manager", None) is not None else None,
-            rid=request_id_context.get(),
-            t=elapsed_ms(start),
+            method=environ.get("REQUEST_METHOD", "GET").upper(),
+            path="/" + _wsgi_text(environ.get("PATH_INFO", "")).lstrip("/"),
+            uid=state.uid,
+            rid=state.rid,
+            t=elapsed_ms(state.start),
             querystring=querystring,
         )
 
@@ -358,11 +352,16 @@ class Dockerflow:
         ``agent``, ``lang``, ``method``, ``path``, ``uid``, ``rid``, ``t`` and, when
         ``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING`` is set, ``querystring``.
         """
-        request = flask.request._get_current_object()  # type: ignore[attr-defined]
-        state: _RequestState | None = request.environ.get(_STATE_KEY)
-        start = state.start if state is not None else time.perf_counter()
+        environ = flask.request.environ
         app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
-        return self._summary(app, request, start, None, None)
+        current: _RequestState | None = environ.get(_STATE_KEY)
+        state = _RequestState(
+            current.start if current is not None else time.perf_counter(),
+            current.rid if current is not None else request_id_context.get() or "",
+        )
+        if getattr(app, "login_manager", None) is not None:
+            state.uid = self._user_id()
+        return self._summary(app, environ, state)
 
     def user_id(self) -> Any:
         """Return the id of the current request's Flask-Login user, or ``None``.

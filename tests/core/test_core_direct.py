@@ -222,4 +222,3 @@ def test_a_failing_stream_is_reported_by_the_handler(summary_logger, capsys):
     assert write_fields(summary_logger, logging.INFO, _fields())
     err = capsys.readouterr().err
     assert "--- Logging error ---" in err and "disk full" in err
-

@@ -96,10 +96,10 @@ class _RequestMiddleware:
         self.wsgi_app = wsgi_app
         self.extension = extension
         self.app = app
+        self.summary_enabled = get_summary_logger().isEnabledFor
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        config = self.app.config
-        header = config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
+        header = self.app.config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
         rid = environ.get(_environ_key(header or DEFAULT_REQUEST_ID_HEADER))
         if rid is None or not is_valid_request_id(rid):
             rid = generate_request_id()
@@ -127,16 +127,12 @@ class _RequestMiddleware:
         finally:
             try:
                 error = state.exc
-                if _summary_enabled(logging.INFO if error is None else logging.ERROR):
+                if self.summary_enabled(logging.INFO if error is None else logging.ERROR):
                     log_summary(self.extension._summary(self.app, environ, state), error)
             except Exception:  # never let logging break the response
                 _logger().exception("Could not log the request.summary record")
             finally:
                 request_id_context.reset(token)
-
-
-def _summary_enabled(level: int) -> bool:
-    return get_summary_logger().isEnabledFor(level)
 
 
 def _wsgi_text(value: str) -> str:

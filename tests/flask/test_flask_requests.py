@@ -10,6 +10,7 @@ import flask
 import pytest
 from flask_login import LoginManager, UserMixin, login_user
 
+from dockerflow.flask import Dockerflow
 from dockerflow.logging import MozlogFormatter, RequestIdLogFilter
 from dockerflow.request import request_id_context
 
@@ -207,6 +208,30 @@ def test_g_request_id_kept_when_set_by_app(make_app: MakeApp) -> None:
 
     app.test_client().get("/rid", headers={"X-Request-ID": "from-header"})
     assert seen == {"g": "app-own", "context": "from-header"}
+
+
+def test_g_request_id_with_the_apps_own_globals_class(make_app: MakeApp) -> None:
+    class Globals(flask.ctx._AppCtxGlobals):
+        def greeting(self) -> str:
+            return f"hello {self.request_id}"
+
+    app = flask.Flask(__name__)
+    app.app_ctx_globals_class = Globals
+    Dockerflow(app)
+    Dockerflow().init_app(flask.Flask("other"))
+    seen = {}
+
+    @app.route("/rid")
+    def rid() -> str:
+        seen["greeting"] = flask.g.greeting()
+        return "ok"
+
+    app.test_client().get("/rid", headers={"X-Request-ID": "req-g"})
+    assert seen == {"greeting": "hello req-g"}
+    assert issubclass(app.app_ctx_globals_class, Globals)
+    assert flask.Flask("plain").app_ctx_globals_class is flask.ctx._AppCtxGlobals
+    with app.app_context():  # outside a request: no request id to give
+        assert "request_id" not in flask.g
 
 
 def test_request_id_context_reset_after_request(make_app: MakeApp) -> None:

@@ -466,11 +466,25 @@ def test_plain_records_are_written_as_the_general_path_writes_them():
         _record(level=25, nothing=None),  # between two standard levels
         _record("%d items", 3, level=logging.DEBUG, n=1),
         _record(name=42),  # odd record names are encoded like any value
+        _record("failed", exc_info=_exc_info(), rid="r-2"),  # the general path's records
+        _record(logger_name="from-record", n=1),
+        _record(logger_name=["unhashable"], n=2),
+        _record(stack="x"),
     ]
+    records[-1].stack_info = "Stack (most recent call last):\n  here"
     for record in records:
         line = formatter.format(record)
         assert line == _general_line(formatter, record)
         assert "\n" not in line and line.isascii()
+
+
+def _exc_info():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        return sys.exc_info()
 
 
 def test_attributes_set_by_another_formatter_stay_out_of_fields():

@@ -32,6 +32,7 @@ from .handler import MozlogHandler
 __all__ = ["write_fields"]
 
 _DIRECT_HANDLERS = (logging.StreamHandler, MozlogHandler)
+_DIRECT_FORMATTERS = (MozlogFormatter, JsonLogFormatter)
 
 # The process id of a record (``os.getpid()``), kept, and renewed in a forked child.
 _pid = os.getpid()
@@ -44,7 +45,6 @@ def _renew_pid() -> None:
 
 if hasattr(os, "register_at_fork"):  # not on Windows
     os.register_at_fork(after_in_child=_renew_pid)
-_DIRECT_FORMATTERS = (MozlogFormatter, JsonLogFormatter)
 
 
 def _direct_handlers(logger: logging.Logger, level: int, rid: Any) -> list[Any] | None:
@@ -99,7 +99,9 @@ def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> 
         formatter = handler.formatter
         if formatter is not formatted_by:  # usually one formatter for every handler
             formatted_by = formatter
-            line = formatter._plain_line(logger.name, level, process, timestamp, fields)
+            line = formatter._plain_line(
+                logger.name, level, process, timestamp, fields, formatter.logger_name
+            )
         handler.acquire()
         try:
             stream = handler.stream

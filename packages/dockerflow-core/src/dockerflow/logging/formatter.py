@@ -178,19 +178,6 @@ def plain_values(values: Iterable[Any]) -> bool:
     return _PLAIN_TYPES.issuperset(map(type, values))
 
 
-def _plain(out: dict[str, Any]) -> bool:
-    """Whether ``out`` holds only plain values, one level of dicts deep (``Fields``)."""
-    for value in out.values():
-        kind = type(value)
-        if kind is dict:
-            for inner in value.values():
-                if type(inner) not in _PLAIN_TYPES:
-                    return False
-        elif kind not in _PLAIN_TYPES:
-            return False
-    return True
-
-
 # Python level -> (syslog severity, the level name Google Cloud Logging reads).
 _SEVERITIES = {level: (_syslog_severity(level), _cloud_severity(level)) for level in range(60)}
 
@@ -262,12 +249,11 @@ class MozlogFormatter(logging.Formatter):
                 _cloud_severity(levelno),
             )
         # With our own convert_record, only Fields can hold values that are not plain.
-        own_convert = type(self).convert_record is MozlogFormatter.convert_record
-        self._plain_envelope = own_convert and type(logger_name) is str
+        self._own_convert = type(self).convert_record is MozlogFormatter.convert_record
         # The serialized envelope of each (Type, level, Pid, Logger, Hostname) seen.
         self._envelopes: dict[tuple[Any, ...], str] = {}
         self._dumps: Callable[[Any], bytes] | None = _orjson.dumps if _orjson is not None else None
-        self._plain_path = own_convert and self._excluded.issuperset(_INIT_ATTRS)
+        self._plain_path = self._own_convert and self._excluded.issuperset(_INIT_ATTRS)
 
     def is_value_jsonlike(self, value: str) -> bool:
         """Return whether the string ``value`` looks like a JSON object."""
@@ -316,20 +302,21 @@ class MozlogFormatter(logging.Formatter):
             out = self.convert_record(record)
         except Exception as exc:
             out = self._minimal(record, exc)
-        if _orjson is not None and (
-            # Our own envelope is plain but for a record's ``logger_name`` override.
-            type(out["Logger"]) is str and set(map(type, out["Fields"].values())) <= _PLAIN_TYPES
-            if self._plain_envelope
-            else _plain(out)
-        ):
-            try:
-                raw: bytes = _orjson.dumps(out)
-            except Exception:  # e.g. an int beyond 64 bits: the stdlib handles it
-                pass
-            else:
-                # The stdlib escapes non-ASCII and DEL; orjson does not. Same bytes otherwise.
-                if raw.isascii() and 127 not in raw:
-                    return raw.decode("ascii")
+        else:
+            fields = out["Fields"]
+            # convert_record's own envelope is plain: only Fields can hold other values.
+            if self._own_convert and plain_values(fields.values()):
+                try:
+                    return self._plain_line(
+                        out["Type"],
+                        record.levelno,
+                        out["Pid"],
+                        out["Timestamp"],
+                        fields,
+                        out["Logger"],
+                    )
+                except Exception:  # e.g. an unhashable logger_name: the stdlib writes it
+                    pass
         try:
             return self._encode(out)
         except Exception:
@@ -373,14 +360,25 @@ class MozlogFormatter(logging.Formatter):
                 return None
             fields["msg"] = message
         return self._plain_line(
-            record.name, record.levelno, record.process, int(record.created * 1_000_000_000), fields
+            record.name,
+            record.levelno,
+            record.process,
+            int(record.created * 1_000_000_000),
+            fields,
+            self.logger_name,
         )
 
     def _plain_line(
-        self, name: Any, levelno: int, process: Any, timestamp: int, fields: dict[str, Any]
+        self,
+        name: Any,
+        levelno: int,
+        process: Any,
+        timestamp: int,
+        fields: dict[str, Any],
+        logger_name: Any,
     ) -> str:
         """The line of a record whose ``Fields`` are ``fields``, all of them plain
-        values (see :func:`plain_values`).
+        values (see :func:`plain_values`), and whose ``Logger`` is ``logger_name``.
 
         The line is the serialized envelope of the record's logger and level, kept
         from the first record of that pair, around ``Timestamp`` and the serialized
@@ -399,7 +397,7 @@ class MozlogFormatter(logging.Formatter):
                     body = raw.decode("ascii")
         if body is None:
             body = self._encode(fields)
-        shared = (name, levelno, process, self.logger_name, self.hostname)
+        shared = (name, levelno, process, logger_name, self.hostname)
         envelope = self._envelopes.get(shared)
         if envelope is None:
             envelope = self._envelope(shared)

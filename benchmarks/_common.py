@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 
@@ -23,3 +24,15 @@ def configure_summary_logging(reference: bool) -> None:
     summary.handlers[:] = [handler]
     summary.setLevel(logging.INFO)
     summary.propagate = False
+
+
+def overhead_arguments(
+    doc: str | None, argv: list[str] | None, *, requests: int
+) -> argparse.Namespace:
+    """The options every per-request overhead benchmark takes."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--max-overhead", type=float, default=15.0, help="percent")
+    parser.add_argument("--reference", action="store_true", help="format with JsonLogFormatter")
+    return parser.parse_args(argv)

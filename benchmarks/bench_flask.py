@@ -21,7 +21,6 @@ Exits with status 1 when the test-client overhead is above ``--max-overhead`` pe
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import statistics
@@ -33,7 +32,7 @@ from typing import Any
 import flask
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import configure_summary_logging
+from _common import configure_summary_logging, overhead_arguments
 
 
 def make_app(with_dockerflow: bool) -> flask.Flask:
@@ -118,12 +117,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=21)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--max-overhead", type=float, default=15.0, help="percent")
-    parser.add_argument("--reference", action="store_true", help="format with JsonLogFormatter")
-    args = parser.parse_args(argv)
+    args = overhead_arguments(__doc__, argv, requests=2000)
 
     import warnings
 

@@ -32,7 +32,6 @@ Exits with status 1 when the overhead is above ``--max-overhead`` percent.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import logging
@@ -46,7 +45,7 @@ from typing import Any
 from sanic import Sanic, response
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import configure_summary_logging
+from _common import configure_summary_logging, overhead_arguments
 
 
 def make_app(with_dockerflow: bool) -> Sanic:
@@ -178,12 +177,7 @@ async def check_logging(with_df: Sanic) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=21)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--max-overhead", type=float, default=15.0, help="percent")
-    parser.add_argument("--reference", action="store_true", help="format with JsonLogFormatter")
-    args = parser.parse_args(argv)
+    args = overhead_arguments(__doc__, argv, requests=3000)
 
     warnings.simplefilter("ignore", DeprecationWarning)
     logging.getLogger("sanic").setLevel(logging.WARNING)

@@ -135,7 +135,7 @@ def test_invalid_results_are_reported():
     assert results.statuses["single"] == "warning"
 
 
-def test_timeout_bounds_a_hung_check_and_hung_checks_are_not_restarted():
+def test_timeout_bounds_a_hung_check_and_hung_checks_do_not_pile_up():
     release = threading.Event()
     calls = []
 
@@ -151,16 +151,20 @@ def test_timeout_bounds_a_hung_check_and_hung_checks_are_not_restarted():
         assert results.statuses == {"hung": "error", "fine": "ok"}
         assert health.ERROR_CHECK_TIMEOUT in results.details["hung"]["messages"]
 
-        # Still hung: reported at once, not started again.
+        # Overdue: one fresh run beside it, which hangs too and times out.
+        results = run_checks([("hung", check_hung)], timeout=0.3)
+        assert "did not finish" in results.details["hung"]["messages"][health.ERROR_CHECK_TIMEOUT]
+        assert len(calls) == 2
+
+        # Two runs in flight, both overdue: reported at once, not started again.
         started = time.perf_counter()
         results = run_checks([("hung", check_hung)], timeout=10)
         assert time.perf_counter() - started < 5
-        assert health.ERROR_CHECK_TIMEOUT in results.details["hung"]["messages"]
         assert "earlier" in results.details["hung"]["messages"][health.ERROR_CHECK_TIMEOUT]
-        assert len(calls) == 1
+        assert len(calls) == 2
     finally:
         release.set()
-    # Once it finished, it runs again.
+    # Once they finished, it runs again.
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         results = run_checks([("hung", check_hung)], timeout=5)
@@ -168,7 +172,169 @@ def test_timeout_bounds_a_hung_check_and_hung_checks_are_not_restarted():
             break
         time.sleep(0.05)
     assert results.level == 0
-    assert len(calls) == 2
+    assert len(calls) == 3
+
+
+class _Service:
+    """A fake backing service for a check: ``down`` hangs every call until released;
+    counts the calls in flight at once and their peak."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.calls = 0
+        self.running = 0
+        self.peak = 0
+
+    def enter(self) -> bool:
+        with self.lock:
+            self.calls += 1
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            return self.down
+
+    def leave(self) -> None:
+        with self.lock:
+            self.running -= 1
+
+    def sync_check(self):
+        try:
+            if self.enter():
+                self.release.wait(30)
+                return [checks.Error("down", id="t.E")]
+            return []
+        finally:
+            self.leave()
+
+
+def test_an_overdue_check_gets_a_fresh_run_whose_result_is_the_answer():
+    service = _Service()
+    try:
+        first = run_checks([("svc", service.sync_check)], timeout=0.2)
+        assert list(first.details["svc"]["messages"]) == [health.ERROR_CHECK_TIMEOUT]
+        service.down = False  # the service is back; the first run is still hung
+        second = run_checks([("svc", service.sync_check)], timeout=2)
+        assert second.statuses == {"svc": "ok"}
+        assert service.running == 1  # the stale run, still hung beside
+        assert service.calls == 2
+    finally:
+        service.release.set()
+
+
+def test_never_more_than_two_runs_of_a_check_in_flight_whatever_the_probe_rate():
+    service = _Service()
+    answers = []
+
+    def heartbeat():
+        for _ in range(10):
+            answers.append(run_checks([("svc", service.sync_check)], timeout=0.05).level)
+
+    threads = [threading.Thread(target=heartbeat) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert answers == [checks.ERROR] * 80
+        assert service.calls == 2
+        assert service.peak == 2
+    finally:
+        service.release.set()
+
+
+def test_async_overdue_checks_get_a_fresh_run_and_never_more_than_two():
+    service = _Service()
+    stubborn_calls = []
+
+    async def check_stubborn():  # ignores cancellation while the service is down
+        stubborn_calls.append(1)
+        while service.down:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                continue
+        return []
+
+    async def check_blocking():  # a blocking call on a check thread, cancelled at timeout
+        return await checks.to_check_thread(service.sync_check)
+
+    async def main():
+        pairs = [("stubborn", check_stubborn), ("blocking", check_blocking)]
+        outcomes = [await run_checks_async(pairs, timeout=0.05) for _ in range(3)]
+        outcomes += await asyncio.gather(
+            *(run_checks_async(pairs, timeout=0.05) for _ in range(20))
+        )
+        peak_before = service.peak
+        service.down = False
+        await asyncio.sleep(0.2)  # the stale stubborn tasks see it and end
+        recovered = await run_checks_async(pairs, timeout=2)
+        service.release.set()  # the hung blocking calls return
+        while service.running:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        after_release = await run_checks_async(pairs, timeout=2)
+        return outcomes, peak_before, recovered, after_release
+
+    try:
+        outcomes, peak_before, recovered, after_release = asyncio.run(main())
+    finally:
+        service.release.set()
+    assert all(o.statuses == {"stubborn": "error", "blocking": "error"} for o in outcomes)
+    assert peak_before == 2  # the cancelled async check's thread counts as a run
+    # The stale stubborn runs ended: a fresh run answers. The blocking calls are still
+    # hung in their two threads: reported at once, nothing started.
+    assert recovered.statuses == {"stubborn": "ok", "blocking": "error"}
+    assert "earlier" in recovered.details["blocking"]["messages"][health.ERROR_CHECK_TIMEOUT]
+    assert after_release.statuses == {"stubborn": "ok", "blocking": "ok"}
+    assert len(stubborn_calls) == 4  # two hung, then one fresh run per heartbeat
+    assert service.calls == 3  # two hung, then the one after the release
+
+
+def test_async_fresh_run_answers_after_recovery():
+    service = _Service()
+
+    async def check_blocking():
+        return await checks.to_check_thread(service.sync_check)
+
+    async def main():
+        first = await run_checks_async([("svc", check_blocking)], timeout=0.1)
+        service.down = False
+        second = await run_checks_async([("svc", check_blocking)], timeout=2)
+        return first, second
+
+    try:
+        first, second = asyncio.run(main())
+        assert first.statuses == {"svc": "error"}
+        assert second.statuses == {"svc": "ok"}
+        assert service.running == 1  # the first run's thread, still hung beside
+    finally:
+        service.release.set()
+
+
+def test_sync_and_async_runs_share_the_limit():
+    service = _Service()
+
+    async def check_blocking():
+        return await checks.to_check_thread(service.sync_check)
+
+    def sync_heartbeat():
+        return run_checks([("svc", check_blocking)], timeout=0.05)
+
+    async def main():
+        results = []
+        for _ in range(3):
+            results.append(await run_checks_async([("svc", check_blocking)], timeout=0.05))
+            results.append(await asyncio.to_thread(sync_heartbeat))
+        return results
+
+    try:
+        results = asyncio.run(main())
+        assert [r.level for r in results] == [checks.ERROR] * 6
+        assert service.calls == 2
+        assert service.peak == 2
+    finally:
+        service.release.set()
 
 
 def test_async_hung_check_that_ignores_cancellation():
@@ -182,6 +348,7 @@ def test_async_hung_check_that_ignores_cancellation():
     async def main():
         started = time.perf_counter()
         first = await run_checks_async([("stubborn", check_stubborn)], timeout=0.2)
+        await run_checks_async([("stubborn", check_stubborn)], timeout=0.2)  # a fresh run
         second = await run_checks_async([("stubborn", check_stubborn)], timeout=0.2)
         elapsed = time.perf_counter() - started
         for task in asyncio.all_tasks():

@@ -19,8 +19,14 @@ Running checks (:func:`run_checks`, :func:`run_checks_async`):
   check). A check that raises or times out becomes an error message with a stable
   ID from :mod:`dockerflow.health`; its exception is logged with its traceback.
   A run never raises because of a check and never waits longer than the timeout;
-* a check that is still running from an earlier run (hung on a dead socket, say)
-  is reported timed out at once instead of being started again;
+* a check already running because of a concurrent run, not yet past its timeout, is
+  joined instead of started again;
+* a check still running past its timeout from an earlier run (hung on a dead socket,
+  say) gets one fresh run beside it, whose result is the answer: a service that came
+  back is seen at once instead of the stale run being reported. Never more than
+  :data:`MAX_RUNS_PER_CHECK` (two) runs of one check are in flight in a process,
+  threads and tasks alike; when both are overdue, the check is reported timed out at
+  once without starting anything;
 * results keep the order the checks were given in; messages whose ID is silenced
   are dropped; every other message is logged at its own level as ``ID: message``
   on the ``dockerflow.checks.registry`` logger.
@@ -29,6 +35,7 @@ Running checks (:func:`run_checks`, :func:`run_checks_async`):
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import logging
@@ -47,6 +54,7 @@ from .messages import CheckMessage, Error, level_to_text
 
 __all__ = [
     "DEFAULT_CHECK_TIMEOUT",
+    "MAX_RUNS_PER_CHECK",
     "CheckDetail",
     "CheckFn",
     "CheckRegistry",
@@ -274,21 +282,46 @@ class _CheckThreads:
 _pool: _CheckThreads | None = None
 _lock = threading.Lock()
 
+#: The most runs of one check in flight at once in a process: a run still going past
+#: its timeout (hung on a dead socket, say) and one fresh run beside it.
+MAX_RUNS_PER_CHECK = 2
 
-@dataclass
+
+@dataclass(eq=False)
 class _Flight:
-    """A run of one check that has not finished yet."""
+    """A run of one check: its future, when it started, and its timeout.
 
-    future: Any  # concurrent.futures.Future, or an asyncio.Task of ``loop``
+    ``future`` is a :class:`concurrent.futures.Future` (a sync check on the check
+    threads) or an :class:`asyncio.Task` of ``loop`` (an async check). ``done`` is a
+    concurrent future resolved with the same outcome, so a run on any thread or loop
+    can wait for it. ``children`` holds the check-thread work the run started through
+    :func:`to_check_thread`: a cancelled async check whose blocking call still runs in a
+    thread is still in flight.
+    """
+
     started: float
     seconds: float
     loop: asyncio.AbstractEventLoop | None = None
+    key: Hashable = None  # the check, when it can be tracked
+    future: Any = None
+    done: Future[Any] = field(default_factory=Future)
+    children: list[Future[Any]] = field(default_factory=list)
+
+    def running(self) -> bool:
+        return not self.future.done() or any(not child.done() for child in self.children)
 
     def overdue(self, now: float) -> bool:
-        return not self.future.done() and now - self.started >= self.seconds
+        return now - self.started >= self.seconds
 
 
-_inflight: dict[Hashable, _Flight] = {}
+#: The runs in flight of each check (at most :data:`MAX_RUNS_PER_CHECK`), by check.
+_inflight: dict[Hashable, list[_Flight]] = {}
+# Reentrant: a done callback added to a finished future runs at once, in the caller.
+_inflight_lock = threading.RLock()
+#: The run an async check's code belongs to (see :func:`to_check_thread`).
+_current_flight: contextvars.ContextVar[_Flight | None] = contextvars.ContextVar(
+    "dockerflow_check_flight", default=None
+)
 
 
 def _executor() -> _CheckThreads:
@@ -307,17 +340,28 @@ async def to_check_thread(fn: Callable[..., Any], *args: Any) -> Any:
     Use it for a blocking call (a sync Redis client's ``ping``, say) instead of
     :func:`asyncio.to_thread`: the check threads are bounded and are daemons, so a call
     that hangs neither piles up threads in the loop's default executor nor keeps the
-    process from exiting.
+    process from exiting. Called from a check the runner started, the thread counts as
+    part of that run until it returns, even when the check itself was cancelled at its
+    timeout: a hung blocking call keeps its run in flight, so the runner never starts
+    more than :data:`MAX_RUNS_PER_CHECK` runs of the check.
     """
-    return await asyncio.wrap_future(_executor().submit(fn, *args))
+    future = _executor().submit(fn, *args)
+    flight = _current_flight.get()
+    if flight is not None:
+        with _inflight_lock:
+            flight.children.append(future)
+        if flight.key is not None:
+            future.add_done_callback(functools.partial(_forget_finished, flight.key))
+    return await asyncio.wrap_future(future)
 
 
 def _reset_after_fork() -> None:
     # Threads (and a lock one of them held) do not survive fork: a pre-forking server
     # such as gunicorn --preload gets a fresh pool and fresh bookkeeping per worker.
-    global _pool, _lock
+    global _pool, _lock, _inflight_lock
     _pool = None
     _lock = threading.Lock()
+    _inflight_lock = threading.RLock()
     _inflight.clear()
 
 
@@ -325,32 +369,66 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def _in_flight(fn: CheckFn) -> _Flight | None:
-    """The unfinished run of ``fn`` started by an earlier or concurrent run, if any."""
-    try:
-        with _lock:
-            flight = _inflight.get(fn)
-    except TypeError:  # an unhashable callable cannot be tracked
-        return None
-    if flight is None or flight.future.done():
-        return None
-    return flight
-
-
-def _track(fn: CheckFn, flight: _Flight) -> None:
+def _hashable(fn: CheckFn) -> bool:
     try:
         hash(fn)
-    except TypeError:
+    except TypeError:  # an unhashable callable cannot be tracked
+        return False
+    return True
+
+
+def _mirror(task: asyncio.Future[Any], done: Future[Any]) -> None:
+    """Resolve the concurrent future ``done`` with the outcome of ``task``."""
+    if not done.set_running_or_notify_cancel():
         return
-    with _lock:
-        _inflight[fn] = flight
+    if task.cancelled():
+        done.set_exception(asyncio.CancelledError())
+    elif (exc := task.exception()) is not None:
+        done.set_exception(exc)
+    else:
+        done.set_result(task.result())
 
-    def _untrack(done: Any) -> None:
-        with _lock:
-            if (current := _inflight.get(fn)) is not None and current.future is done:
-                del _inflight[fn]
 
-    flight.future.add_done_callback(_untrack)
+def _forget_finished(key: Hashable, _done: object = None) -> None:
+    """Drop the finished runs of the check ``key`` from the bookkeeping."""
+    with _inflight_lock:
+        flights = _inflight.get(key)
+        if flights is None:
+            return
+        flights[:] = [flight for flight in flights if flight.running()]
+        if not flights:
+            del _inflight[key]
+
+
+def _claim(
+    fn: CheckFn, now: float, seconds: float, start: Callable[[_Flight], None]
+) -> tuple[_Flight | None, bool]:
+    """Decide how a new run of ``fn`` gets its result, and start a run if needed.
+
+    * a run in flight that is not overdue is joined: ``(that run, False)``;
+    * otherwise, with fewer than :data:`MAX_RUNS_PER_CHECK` runs in flight, a fresh
+      run is started by ``start`` (which sets the flight's future):
+      ``(the new run, True)``;
+    * otherwise every run in flight is overdue and there is no room: ``(None, False)``.
+    """
+    flight = _Flight(now, seconds)
+    if not _hashable(fn):
+        start(flight)
+        return flight, True
+    with _inflight_lock:
+        flights = [f for f in _inflight.get(fn, ()) if f.running()]
+        fresh = [f for f in flights if not f.overdue(now)]
+        if fresh:
+            return fresh[-1], False
+        if len(flights) >= MAX_RUNS_PER_CHECK:
+            _inflight[fn] = flights
+            return None, False
+        flight.key = fn
+        start(flight)
+        flights.append(flight)
+        _inflight[fn] = flights
+    flight.future.add_done_callback(functools.partial(_forget_finished, fn))
+    return flight, True
 
 
 def _is_async_check(fn: CheckFn) -> bool:
@@ -371,12 +449,17 @@ def _call_sync(fn: CheckFn) -> Any:
     return result
 
 
-def _call_timed(fn: CheckFn) -> tuple[float, Any]:
-    result = _call_sync(fn)
+def _call_timed(fn: CheckFn, flight: _Flight) -> tuple[float, Any]:
+    _current_flight.set(flight)  # a check thread's context: reset after the run
+    try:
+        result = _call_sync(fn)
+    finally:
+        _current_flight.set(None)
     return time.monotonic(), result
 
 
-async def _call_async_timed(fn: CheckFn) -> tuple[float, Any]:
+async def _call_async_timed(fn: CheckFn, flight: _Flight) -> tuple[float, Any]:
+    _current_flight.set(flight)  # the task runs in a copy of the context: ours alone
     result = fn()
     if inspect.isawaitable(result):
         result = await result
@@ -394,7 +477,10 @@ def _timeout_for(fn: CheckFn, timeout: float | None) -> float:
 
 def _timed_out(name: str, seconds: float, *, hung: bool) -> list[CheckMessage]:
     if hung:
-        text = f"The check {name} is still running from an earlier heartbeat and was not started again."
+        text = (
+            f"The check {name} is still running from earlier heartbeats, past its timeout "
+            f"of {seconds:g} seconds, and was not started again."
+        )
     else:
         text = f"The check {name} did not finish within {seconds:g} seconds."
     _logger().error("Dockerflow check %s timed out%s", name, " (still hung)" if hung else "")
@@ -494,27 +580,27 @@ def run_checks(
         :data:`DEFAULT_CHECK_TIMEOUT`); a timeout given at registration wins.
     :returns: a :class:`ChecksResults`. Never raises because of a check.
 
-    A check already running because of a concurrent run is joined, not started a
-    second time; one still running past its timeout is reported timed out at once.
+    A check already running because of a concurrent run, and not yet past its timeout,
+    is joined, not started a second time. A check still running past its timeout (from
+    an earlier heartbeat) gets one fresh run beside it, whose result is the answer; with
+    :data:`MAX_RUNS_PER_CHECK` runs of a check in flight, all overdue, it is reported
+    timed out at once.
     """
     timeout = _validate_timeout(timeout)
     now = time.monotonic()
-    waiting: list[tuple[str, Future[tuple[float, Any]] | None, float, float]] = []
+    waiting: list[tuple[str, Future[tuple[float, Any]] | None, bool, float, float]] = []
     for name, fn in checks:
         seconds = _timeout_for(fn, timeout)
-        flight = _in_flight(fn)
-        if flight is not None and flight.overdue(now):
-            waiting.append((name, None, seconds, now))
-        elif flight is not None and isinstance(flight.future, Future):
-            waiting.append((name, flight.future, seconds, now + seconds))
-        else:
-            fut = _executor().submit(_call_timed, fn)
-            if flight is None:
-                _track(fn, _Flight(fut, now, seconds))
-            waiting.append((name, fut, seconds, now + seconds))
+
+        def start(flight: _Flight, fn: CheckFn = fn) -> None:
+            flight.future = flight.done = _executor().submit(_call_timed, fn, flight)
+
+        flight, owner = _claim(fn, now, seconds, start)
+        waited = None if flight is None else flight.done
+        waiting.append((name, waited, owner, seconds, now + seconds))
 
     outcomes: list[tuple[str, list[Any]]] = []
-    for name, waited, seconds, deadline in waiting:
+    for name, waited, owner, seconds, deadline in waiting:
         if waited is None:
             outcomes.append((name, _timed_out(name, seconds, hung=True)))
             continue
@@ -527,7 +613,8 @@ def run_checks(
             if waited.done():  # the check itself raised TimeoutError
                 result = exc
             else:
-                waited.cancel()  # only stops it if it has not started yet
+                if owner:  # a run that joined another's check leaves it to its owner
+                    waited.cancel()  # only stops it if it has not started yet
                 result = _Expired()
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -556,7 +643,8 @@ async def run_checks_async(
 
     Async checks run as tasks on the loop; sync checks run on the bounded thread pool,
     so a slow sync check never blocks the loop. Same arguments and guarantees as
-    :func:`run_checks`.
+    :func:`run_checks`, the limit of :data:`MAX_RUNS_PER_CHECK` runs per check
+    included (async tasks and threads alike).
     """
     timeout = _validate_timeout(timeout)
     loop = asyncio.get_running_loop()
@@ -568,27 +656,25 @@ async def run_checks_async(
         seconds = _timeout_for(fn, timeout)
         names.append(name)
         seconds_of.append(seconds)
-        flight = _in_flight(fn)
-        if flight is not None and flight.overdue(now):
-            waits.append(None)
-            continue
-        if flight is not None and isinstance(flight.future, Future):
-            waits.append(_bounded(asyncio.wrap_future(flight.future, loop=loop), seconds))
-            continue
-        if flight is not None and flight.loop is loop:
-            waits.append(_bounded(flight.future, seconds, owner=False))
-            continue
-        task: asyncio.Future[Any]
-        if _is_async_check(fn):
-            task = loop.create_task(_call_async_timed(fn))
-            new = _Flight(task, now, seconds, loop)
-        else:
-            cf = _executor().submit(_call_timed, fn)
-            task = asyncio.wrap_future(cf, loop=loop)
-            new = _Flight(cf, now, seconds)
+
+        def start(flight: _Flight, fn: CheckFn = fn) -> None:
+            if _is_async_check(fn):
+                flight.loop = loop
+                task = loop.create_task(_call_async_timed(fn, flight))
+                task.add_done_callback(functools.partial(_mirror, done=flight.done))
+                flight.future = task
+            else:
+                flight.future = flight.done = _executor().submit(_call_timed, fn, flight)
+
+        flight, owner = _claim(fn, now, seconds, start)
         if flight is None:
-            _track(fn, new)
-        waits.append(_bounded(task, seconds))
+            waits.append(None)
+        elif flight.loop is loop:  # an async check on this loop: the task itself
+            waits.append(_bounded(flight.future, seconds, owner=owner))
+        else:  # a sync check, or an async one running on another loop
+            waits.append(
+                _bounded(asyncio.wrap_future(flight.done, loop=loop), seconds, owner=owner)
+            )
 
     gathered = await asyncio.gather(
         *(w if w is not None else asyncio.sleep(0) for w in waits), return_exceptions=True

@@ -135,7 +135,7 @@ def summary_fields(
     method: str,
     path: str,
     agent: str,
-    lang: str,
+    lang: str | None,
     uid: Any,
     rid: str | None,
     t: int,

@@ -1,0 +1,234 @@
+"""The two ASGI middlewares of the FastAPI integration.
+
+Add both to the app, the summary logger first, so that the request id is set
+before the summary logger (and everything inside it) runs::
+
+    from fastapi import FastAPI
+    from dockerflow.fastapi import router
+    from dockerflow.fastapi.middleware import MozlogRequestSummaryLogger, RequestIdMiddleware
+
+    app = FastAPI()
+    app.include_router(router)
+    app.add_middleware(MozlogRequestSummaryLogger)
+    app.add_middleware(RequestIdMiddleware)
+
+Both are plain ASGI middlewares (never Starlette's ``BaseHTTPMiddleware``): the
+request and response messages pass through untouched, so streaming responses,
+background tasks and server-sent events behave as without them. Only ``http``
+scopes are looked at; ``websocket`` and ``lifespan`` scopes go straight to the app.
+
+Settings are read from ``app.state`` for every request, so they may change at run
+time:
+
+``DOCKERFLOW_REQUEST_ID_HEADER_NAME``
+    the header carrying the request id (default ``X-Request-ID``).
+``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING``
+    add the (unquoted) query string to ``request.summary`` as ``querystring``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..config import DEFAULT_REQUEST_ID_HEADER, parse_bool
+from ..logging import MozlogHandler, get_or_generate_request_id, request_id_context
+from ..request import (
+    elapsed_ms,
+    generate_request_id,
+    get_summary_logger,
+    is_valid_request_id,
+    log_summary,
+    summary_fields,
+)
+from ._state import app_state_getter
+
+__all__ = [
+    "MozlogHandler",
+    "MozlogRequestSummaryLogger",
+    "RequestIdMiddleware",
+    "get_or_generate_request_id",
+    "request_id_context",
+]
+
+_DEFAULT_HEADER = DEFAULT_REQUEST_ID_HEADER.lower().encode("latin-1")
+
+
+def _setting(scope: Scope, name: str) -> Any:
+    """The value of ``name`` on ``app.state`` of the app serving ``scope`` (or ``None``)."""
+    return app_state_getter(scope.get("app"))(name, None)
+
+
+def _header_key(name: Any) -> bytes:
+    if not name:
+        return _DEFAULT_HEADER
+    if not isinstance(name, str) or not name.strip():
+        # Also what the heartbeat reports, naming the setting; requests still get an id.
+        return _DEFAULT_HEADER
+    return name.strip().lower().encode("latin-1")
+
+
+class RequestIdMiddleware:
+    """Give every HTTP request an id, for the request's log records.
+
+    The id is the value of the ``X-Request-ID`` header (or the header named by
+    ``app.state.DOCKERFLOW_REQUEST_ID_HEADER_NAME``) when it is safe to log: at most
+    128 characters of ASCII letters, digits and ``-_.:``. A missing or unsafe value
+    (too long, control characters, spaces, non-ASCII) is replaced by a new UUID4 and
+    never logged.
+
+    The id is set in :data:`dockerflow.logging.request_id_context` for the rest of the
+    request, so :class:`~dockerflow.logging.RequestIdLogFilter` puts it on every record
+    logged while the request is handled (as ``rid``), the ``request.summary`` and the
+    server's own traceback of an unhandled exception included.
+
+    :param app: the ASGI app to wrap (Starlette passes it).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        #: The wrapped ASGI app.
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        key = _header_key(_setting(scope, "DOCKERFLOW_REQUEST_ID_HEADER_NAME"))
+        value: bytes | None = None
+        for name, raw in scope["headers"]:
+            if name == key or name.lower() == key:
+                value = raw  # the last one wins, as in a dict of the headers
+        rid = None
+        if value is not None:
+            text = value.decode("latin-1")
+            if is_valid_request_id(text):
+                rid = text
+        # Not reset afterwards: ASGI servers run each request in a task of its own, and
+        # the server's traceback of a failed request is logged after we return.
+        request_id_context.set(rid or generate_request_id())
+        await self.app(scope, receive, send)
+
+
+def _log_querystring(flag: Any) -> bool:
+    if flag is None or flag is False or flag is True:
+        return flag is True
+    try:
+        return parse_bool("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", flag)
+    except ValueError:  # the summary is never lost to a setting: true as Python sees it
+        return bool(flag)
+
+
+def _default_logger() -> logging.Logger:
+    """The ``request.summary`` logger, with one :class:`MozlogHandler` writing to stdout
+    when it has no handler of its own (however many middlewares are built)."""
+    logger = get_summary_logger()
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        handler = MozlogHandler()
+        handler.setLevel(logging.INFO)
+        logger.addHandler(handler)
+    return logger
+
+
+class MozlogRequestSummaryLogger:
+    """Log one ``request.summary`` record per HTTP request.
+
+    The record's fields: ``errno`` (``0``, or ``500`` when the app raised), ``code``
+    (the response's HTTP status; ``500`` when the app raised), ``agent``
+    (``User-Agent``, ``""`` when missing), ``lang`` (``Accept-Language``, ``None``
+    when missing), ``method``, ``path``, ``uid`` (``""``), ``rid`` (the request id set
+    by :class:`RequestIdMiddleware`), ``t`` (milliseconds, from a monotonic clock) and,
+    when ``app.state.DOCKERFLOW_SUMMARY_LOG_QUERYSTRING`` is true, ``querystring``.
+    It is logged at ``INFO``, or at ``ERROR`` with the exception when the app raised
+    (the exception is then raised on, to the server).
+
+    :param app: the ASGI app to wrap (Starlette passes it).
+    :param logger: the logger to log on. By default the ``request.summary`` logger:
+        when it has no handler yet, it gets one :class:`~dockerflow.logging.MozlogHandler`
+        writing mozlog JSON to stdout (and level ``INFO`` when it has none). A logger
+        configured beforehand (``logging.config.dictConfig``) is left as it is, and
+        building the middleware again (a second app, a rebuilt middleware stack) never
+        adds a second handler.
+    """
+
+    def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
+        #: The wrapped ASGI app.
+        self.app = app
+        #: The logger of the summary records.
+        self.logger = _default_logger() if logger is None else logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status: int | None = None
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        except Exception as exc:
+            self._log(scope, 500, start, exc)
+            raise
+        self._log(scope, status, start, None)
+
+    def summary_extra(
+        self, scope: Scope, status: int | None, start: float, exc: BaseException | None = None
+    ) -> dict[str, Any]:
+        """Build the fields of the ``request.summary`` record of the request ``scope``.
+
+        :param status: the HTTP status the app answered with (``None`` when it sent
+            no response).
+        :param start: the :func:`time.perf_counter` reading when the request arrived.
+        :param exc: the exception the app raised, if any.
+
+        Override it in a subclass to add fields.
+        """
+        agent = ""
+        lang: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"user-agent" or (len(name) == 10 and name.lower() == b"user-agent"):
+                agent = value.decode("latin-1")
+            elif name == b"accept-language" or (
+                len(name) == 15 and name.lower() == b"accept-language"
+            ):
+                lang = value.decode("latin-1")
+        querystring = None
+        if _log_querystring(_setting(scope, "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING")):
+            querystring = unquote(scope.get("query_string", b"").decode("latin-1"))
+        return summary_fields(
+            method=scope["method"],
+            path=scope["path"],
+            agent=agent,
+            lang=lang,
+            uid="",
+            rid=request_id_context.get(),
+            t=elapsed_ms(start),
+            errno=0 if exc is None else 500,
+            code=500 if exc is not None else status,
+            querystring=querystring,
+        )
+
+    def _log(
+        self, scope: Scope, status: int | None, start: float, exc: BaseException | None
+    ) -> None:
+        logger = self.logger
+        if exc is None and not logger.isEnabledFor(logging.INFO):
+            return
+        fields = self.summary_extra(scope, status, start, exc)
+        if logger is get_summary_logger():
+            log_summary(fields, exc)  # the fast path: see dockerflow.request.log_summary
+        elif exc is None:
+            logger.info("", extra=fields)
+        else:
+            logger.error("%s", type(exc).__name__, exc_info=exc, extra=fields)

@@ -74,6 +74,14 @@ def _logger() -> logging.Logger:
     return logging.getLogger(__name__)
 
 
+def __getattr__(name: str) -> Any:
+    # ``dockerflow.checks.registry.logger`` (a reference name), created when first asked
+    # for rather than at import.
+    if name == "logger":
+        return _logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: Seconds a check may run before it is reported as timed out.
 DEFAULT_CHECK_TIMEOUT = 5.0
 #: The most sync checks that run at the same time (the size of the thread pool).

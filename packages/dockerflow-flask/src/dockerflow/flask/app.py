@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
+import importlib.util
 import inspect
 import logging
 import os
@@ -45,6 +46,7 @@ from dockerflow.heartbeat import HeartbeatRunner, broken_heartbeat_response
 from dockerflow.request import (
     elapsed_ms,
     generate_request_id,
+    get_or_generate_request_id,
     get_summary_logger,
     is_valid_request_id,
     log_summary,
@@ -56,7 +58,18 @@ from dockerflow.version import VersionCallback, get_version, load_version
 from .checks import check_database_connected, check_migrations_applied, check_redis_connected
 from .signals import heartbeat_failed, heartbeat_passed
 
-__all__ = ["Dockerflow", "HeartbeatFailure"]
+__all__ = ["Dockerflow", "HeartbeatFailure", "extract_request_id", "get_or_generate_request_id"]
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+#: Whether Flask-Login is installed (it is imported only when an app uses it).
+has_flask_login = _installed("flask_login")
 
 
 def _logger() -> logging.Logger:
@@ -161,6 +174,25 @@ def _globals_with_request_id(base: type[Any]) -> type[Any]:
     if issubclass(base, _RequestIdGlobals):  # init_app called again on the same app
         return base
     return type(base.__name__, (_RequestIdGlobals, base), {"__module__": base.__module__})
+
+
+def extract_request_id(request: flask.Request) -> str:
+    """Read the id of ``request`` (the ``DOCKERFLOW_REQUEST_ID_HEADER_NAME`` header,
+    ``X-Request-ID`` by default, when it is a safe id; a new UUID4 otherwise), make it
+    the current request id (:data:`~dockerflow.request.request_id_context`, the ``rid``
+    of log records) and ``flask.g.request_id`` unless that is set already.
+
+    The extension does this for every request; call it yourself only to drive a request
+    by hand. Needs an application context.
+
+    :returns: the request id.
+    """
+    header = flask.current_app.config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
+    rid = get_or_generate_request_id(request.headers, header_name=header or None)  # type: ignore[arg-type]
+    request_id_context.set(rid)
+    if not hasattr(flask.g, "request_id"):
+        flask.g.request_id = rid
+    return rid
 
 
 def _note_exception(sender: flask.Flask, exception: BaseException, **extra: Any) -> None:

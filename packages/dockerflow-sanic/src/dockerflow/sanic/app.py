@@ -49,7 +49,7 @@ from ..version import get_version, load_version_async
 from .checks import check_redis_connected
 from .signals import HEARTBEAT_FAILED, HEARTBEAT_PASSED
 
-__all__ = ["Dockerflow"]
+__all__ = ["Dockerflow", "extract_request_id"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +74,24 @@ def _is_server_error(exc: BaseException) -> bool:
     if isinstance(exc, SanicException):
         return int(getattr(exc, "status_code", 500) or 500) >= 500
     return True
+
+
+def extract_request_id(request: Request) -> str:
+    """Read the id of ``request`` (the ``DOCKERFLOW_REQUEST_ID_HEADER_NAME`` header,
+    ``X-Request-ID`` by default, when it is a safe id; a new UUID4 otherwise), make it
+    the current request id (:data:`~dockerflow.request.request_id_context`, the ``rid``
+    of log records) and ``request.ctx.id``.
+
+    The extension does this for every request; call it yourself only to drive a request
+    by hand.
+
+    :returns: the request id.
+    """
+    header = request.app.config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
+    rid = get_or_generate_request_id(request.headers, header or None)
+    request.ctx.id = rid
+    request_id_context.set(rid)
+    return rid
 
 
 class Dockerflow:

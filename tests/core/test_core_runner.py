@@ -156,10 +156,9 @@ def test_timeout_bounds_a_hung_check_and_hung_checks_do_not_pile_up():
         assert "did not finish" in results.details["hung"]["messages"][health.ERROR_CHECK_TIMEOUT]
         assert len(calls) == 2
 
-        # Two runs in flight, both overdue: reported at once, not started again.
-        started = time.perf_counter()
-        results = run_checks([("hung", check_hung)], timeout=10)
-        assert time.perf_counter() - started < 5
+        # Two runs in flight, both overdue and still hung at the deadline: not started
+        # again, reported as still running.
+        results = run_checks([("hung", check_hung)], timeout=0.3)
         assert "earlier" in results.details["hung"]["messages"][health.ERROR_CHECK_TIMEOUT]
         assert len(calls) == 2
     finally:
@@ -218,6 +217,53 @@ def test_an_overdue_check_gets_a_fresh_run_whose_result_is_the_answer():
         assert second.statuses == {"svc": "ok"}
         assert service.running == 1  # the stale run, still hung beside
         assert service.calls == 2
+    finally:
+        service.release.set()
+
+
+def test_with_no_room_a_fresh_run_starts_when_a_stale_one_ends():
+    service = _Service()
+    try:
+        for _ in range(2):  # two runs hung, both overdue
+            run_checks([("svc", service.sync_check)], timeout=0.1)
+        assert service.running == 2
+
+        def recover():
+            time.sleep(0.3)
+            service.down = False
+            service.release.set()  # the stale runs end (with the outage's answer)
+
+        threading.Thread(target=recover).start()
+        results = run_checks([("svc", service.sync_check)], timeout=5)
+        assert results.statuses == {"svc": "ok"}  # the fresh run's answer, not the stale
+        assert service.calls == 3
+    finally:
+        service.release.set()
+
+
+def test_async_with_no_room_a_fresh_run_starts_when_a_stale_one_ends():
+    service = _Service()
+
+    async def check_blocking():
+        return await checks.to_check_thread(service.sync_check)
+
+    async def main():
+        for _ in range(2):
+            await run_checks_async([("svc", check_blocking)], timeout=0.1)
+        assert service.running == 2
+        loop = asyncio.get_running_loop()
+
+        def recover():
+            service.down = False
+            service.release.set()
+
+        loop.call_later(0.3, recover)
+        return await run_checks_async([("svc", check_blocking)], timeout=5)
+
+    try:
+        results = asyncio.run(main())
+        assert results.statuses == {"svc": "ok"}
+        assert service.calls == 3
     finally:
         service.release.set()
 

@@ -25,8 +25,8 @@ Running checks (:func:`run_checks`, :func:`run_checks_async`):
   say) gets one fresh run beside it, whose result is the answer: a service that came
   back is seen at once instead of the stale run being reported. Never more than
   :data:`MAX_RUNS_PER_CHECK` (two) runs of one check are in flight in a process,
-  threads and tasks alike; when both are overdue, the check is reported timed out at
-  once without starting anything;
+  threads and tasks alike; when both are overdue, the fresh run starts as soon as
+  one of them ends, within the timeout, else the check is reported timed out;
 * results keep the order the checks were given in; messages whose ID is silenced
   are dropped; every other message is logged at its own level as ``ID: message``
   on the ``dockerflow.checks.registry`` logger.
@@ -44,8 +44,9 @@ import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypedDict, TypeVar, overload
 
@@ -314,6 +315,8 @@ class _Flight:
     future: Any = None
     done: Future[Any] = field(default_factory=Future)
     children: list[Future[Any]] = field(default_factory=list)
+    #: Resolved once the run is over, children included: its slot is free.
+    over: Future[None] = field(default_factory=Future)
 
     def running(self) -> bool:
         return not self.future.done() or any(not child.done() for child in self.children)
@@ -403,40 +406,44 @@ def _forget_finished(key: Hashable, _done: object = None) -> None:
         flights = _inflight.get(key)
         if flights is None:
             return
-        flights[:] = [flight for flight in flights if flight.running()]
+        running = [flight for flight in flights if flight.running()]
+        for flight in flights:
+            if not flight.running() and not flight.over.done():
+                flight.over.set_result(None)
+        flights[:] = running
         if not flights:
             del _inflight[key]
 
 
 def _claim(
     fn: CheckFn, now: float, seconds: float, start: Callable[[_Flight], None]
-) -> tuple[_Flight | None, bool]:
+) -> tuple[_Flight | None, bool, list[_Flight]]:
     """Decide how a new run of ``fn`` gets its result, and start a run if needed.
 
-    * a run in flight that is not overdue is joined: ``(that run, False)``;
+    * a run in flight that is not overdue is joined: ``(that run, False, [])``;
     * otherwise, with fewer than :data:`MAX_RUNS_PER_CHECK` runs in flight, a fresh
       run is started by ``start`` (which sets the flight's future):
-      ``(the new run, True)``;
-    * otherwise every run in flight is overdue and there is no room: ``(None, False)``.
+      ``(the new run, True, [])``;
+    * otherwise every run in flight is overdue and there is no room:
+      ``(None, False, the runs in flight)``; the caller may wait for one of them to be
+      over (:attr:`_Flight.over`) and claim again.
     """
     flight = _Flight(now, seconds)
     if not _hashable(fn):
         start(flight)
-        return flight, True
+        return flight, True, []
     with _inflight_lock:
         flights = [f for f in _inflight.get(fn, ()) if f.running()]
         fresh = [f for f in flights if not f.overdue(now)]
         if fresh:
-            return fresh[-1], False
+            return fresh[-1], False, []
         if len(flights) >= MAX_RUNS_PER_CHECK:
-            _inflight[fn] = flights
-            return None, False
+            return None, False, flights
         flight.key = fn
         start(flight)
-        flights.append(flight)
-        _inflight[fn] = flights
+        _inflight.setdefault(fn, []).append(flight)
     flight.future.add_done_callback(functools.partial(_forget_finished, fn))
-    return flight, True
+    return flight, True, []
 
 
 def _is_async_check(fn: CheckFn) -> bool:
@@ -590,22 +597,47 @@ def run_checks(
 
     A check already running because of a concurrent run, and not yet past its timeout,
     is joined, not started a second time. A check still running past its timeout (from
-    an earlier heartbeat) gets one fresh run beside it, whose result is the answer; with
-    :data:`MAX_RUNS_PER_CHECK` runs of a check in flight, all overdue, it is reported
-    timed out at once.
+    an earlier heartbeat) gets one fresh run beside it, whose result is the answer. With
+    :data:`MAX_RUNS_PER_CHECK` runs of a check in flight, all overdue, the fresh run
+    starts when one of them ends, if that happens within the timeout; otherwise the
+    check is reported timed out.
     """
     timeout = _validate_timeout(timeout)
     now = time.monotonic()
     waiting: list[tuple[str, Future[tuple[float, Any]] | None, bool, float, float]] = []
+    no_room: dict[int, tuple[CheckFn, Callable[[_Flight], None], list[_Flight]]] = {}
     for name, fn in checks:
         seconds = _timeout_for(fn, timeout)
 
         def start(flight: _Flight, fn: CheckFn = fn) -> None:
             flight.future = flight.done = _executor().submit(_call_timed, fn, flight)
 
-        flight, owner = _claim(fn, now, seconds, start)
+        flight, owner, busy = _claim(fn, now, seconds, start)
+        if flight is None:
+            no_room[len(waiting)] = (fn, start, busy)
         waited = None if flight is None else flight.done
         waiting.append((name, waited, owner, seconds, now + seconds))
+
+    # Every run of these checks is overdue and there is no room for another: start a
+    # fresh run as soon as one of them is over, if that happens before the deadline.
+    while no_room:
+        remaining = min(waiting[index][4] for index in no_room) - time.monotonic()
+        if remaining <= 0:
+            break
+        overs = [flight.over for _, _, busy in no_room.values() for flight in busy]
+        futures_wait(overs, timeout=remaining, return_when=FIRST_COMPLETED)
+        later = time.monotonic()
+        for index, (fn, starter, _) in list(no_room.items()):
+            name, _, _, seconds, deadline = waiting[index]
+            if later >= deadline:
+                del no_room[index]
+                continue
+            flight, owner, busy = _claim(fn, later, seconds, starter)
+            if flight is None:
+                no_room[index] = (fn, starter, busy)
+            else:
+                del no_room[index]
+                waiting[index] = (name, flight.done, owner, seconds, deadline)
 
     outcomes: list[tuple[str, list[Any]]] = []
     for name, waited, owner, seconds, deadline in waiting:
@@ -659,7 +691,7 @@ async def run_checks_async(
     now = time.monotonic()
     names: list[str] = []
     seconds_of: list[float] = []
-    waits: list[Awaitable[Any] | None] = []
+    waits: list[Awaitable[Any]] = []
     for name, fn in checks:
         seconds = _timeout_for(fn, timeout)
         names.append(name)
@@ -674,23 +706,43 @@ async def run_checks_async(
             else:
                 flight.future = flight.done = _executor().submit(_call_timed, fn, flight)
 
-        flight, owner = _claim(fn, now, seconds, start)
-        if flight is None:
-            waits.append(None)
-        elif flight.loop is loop:  # an async check on this loop: the task itself
-            waits.append(_bounded(flight.future, seconds, owner=owner))
-        else:  # a sync check, or an async one running on another loop
-            waits.append(
-                _bounded(asyncio.wrap_future(flight.done, loop=loop), seconds, owner=owner)
-            )
+        waits.append(_run_or_join(fn, now, seconds, start, loop))
 
-    gathered = await asyncio.gather(
-        *(w if w is not None else asyncio.sleep(0) for w in waits), return_exceptions=True
-    )
+    gathered = await asyncio.gather(*waits, return_exceptions=True)
     outcomes: list[tuple[str, list[Any]]] = []
-    for name, seconds, wait, result in zip(names, seconds_of, waits, gathered, strict=True):
-        if wait is None:
+    for name, seconds, result in zip(names, seconds_of, gathered, strict=True):
+        if isinstance(result, _NoRoom):
             outcomes.append((name, _timed_out(name, seconds, hung=True)))
         else:
             outcomes.append((name, _outcome(name, seconds, now + seconds, result)))
     return _build_results(outcomes, silenced_check_ids)
+
+
+class _NoRoom(Exception):
+    """Every run of a check in flight was overdue, and none was over before the deadline."""
+
+
+async def _run_or_join(
+    fn: CheckFn,
+    now: float,
+    seconds: float,
+    start: Callable[[_Flight], None],
+    loop: asyncio.AbstractEventLoop,
+) -> Any:
+    """The result of a run of ``fn`` for a run of checks started at ``now``: a fresh
+    run, or one in flight that is not overdue, or (when every run in flight is overdue
+    and there is no room) a fresh run started once one of them is over."""
+    deadline = now + seconds
+    flight, owner, busy = _claim(fn, now, seconds, start)
+    while flight is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _NoRoom
+        overs = [asyncio.wrap_future(f.over, loop=loop) for f in busy]
+        await asyncio.wait(overs, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        flight, owner, busy = _claim(fn, time.monotonic(), seconds, start)
+    remaining = max(0.0, deadline - time.monotonic())
+    if flight.loop is loop:  # an async check on this loop: the task itself
+        return await _bounded(flight.future, remaining, owner=owner)
+    # a sync check, or an async one running on another loop
+    return await _bounded(asyncio.wrap_future(flight.done, loop=loop), remaining, owner=owner)

@@ -5,7 +5,10 @@
 # Idempotent and quiet when everything is already there. When a tool was installed in a
 # directory that is not on PATH, the script prints the line to add it, on stdout:
 #
-#     eval "$(scripts/bootstrap.sh)"
+#     path_line=$(bash scripts/bootstrap.sh) || exit
+#     eval "$path_line"
+#
+# (not `eval "$(scripts/bootstrap.sh)"`, which discards a failure's exit status).
 #
 # and, on GitHub Actions, also appends the directory to $GITHUB_PATH.
 # Progress and errors go to stderr. Uses sudo for apt-get when not root.
@@ -133,7 +136,7 @@ fi
 
 if [ "${#path_additions[@]}" -gt 0 ]; then
     joined=$(IFS=:; printf '%s' "${path_additions[*]}")
-    say "add to PATH: $joined   (eval \"\$(scripts/bootstrap.sh)\" does it)"
+    say "add to PATH: $joined   (eval the line this script prints: see its header)"
     if [ -n "${GITHUB_PATH:-}" ]; then
         for dir in "${path_additions[@]}"; do printf '%s\n' "$dir" >>"$GITHUB_PATH"; done
     fi

@@ -15,7 +15,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-eval "$(bash scripts/bootstrap.sh)"
+# Not eval "$(...)": that would throw away a failed bootstrap's exit status.
+path_line=$(bash scripts/bootstrap.sh) || exit
+eval "$path_line"
 export UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
 unset VIRTUAL_ENV
 

@@ -3,7 +3,7 @@
 It serves ``/`` plus the Dockerflow endpoints (``/__version__``, ``/__heartbeat__``,
 ``/__lbheartbeat__``, ``/__error__``), checks its embedded SQLite database in the
 heartbeat, and logs mozlog JSON to stdout: one ``request.summary`` line per request,
-and the application's own logs, all carrying the request id.
+the application's own logs and Flask's error records, all carrying the request id.
 
 Configuration comes from the environment (the Dockerflow way):
 
@@ -31,8 +31,14 @@ from dockerflow.flask import Dockerflow, checks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Logging first, before the app exists: mozlog JSON on stdout with the request id on
-# every record.
+# Logging first, before the app exists: mozlog JSON on stdout, the request id on every
+# record. The loggers a Dockerflow app must configure: ``request.summary`` (one record
+# per request, INFO), ``dockerflow`` (check messages of a failing heartbeat from
+# ``dockerflow.checks.registry``, a bad version.json from ``dockerflow.version``, the
+# extension's own from ``dockerflow.flask``), the app's own, and the root logger: Flask
+# logs "Exception on /path [GET]" to the app's logger (named after the import name,
+# here "app"), which reaches the root. Configuring the root before ``Flask()`` also keeps
+# Flask from adding its plain-text stderr handler.
 logging.config.dictConfig(
     {
         "version": 1,
@@ -45,10 +51,11 @@ logging.config.dictConfig(
                 "filters": ["request_id"],
             }
         },
+        "root": {"handlers": ["mozlog"], "level": "WARNING"},
         "loggers": {
-            "request.summary": {"handlers": ["mozlog"], "level": "INFO", "propagate": False},
-            "dockerflow": {"handlers": ["mozlog"], "level": "INFO", "propagate": False},
-            "example": {"handlers": ["mozlog"], "level": "INFO", "propagate": False},
+            "request.summary": {"level": "INFO"},
+            "dockerflow": {"level": "INFO"},
+            "example": {"level": "INFO"},
         },
     }
 )

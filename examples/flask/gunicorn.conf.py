@@ -1,12 +1,15 @@
-"""Gunicorn settings for the example: listen on $PORT (default 8000) and log mozlog JSON.
+"""Gunicorn settings for the example: listen on $HOST:$PORT (127.0.0.1:8000 unless told
+otherwise) and write every line as mozlog JSON on stdout.
 
-Gunicorn's own messages go to stdout as mozlog JSON too; its access log is off, since
-``request.summary`` already records every request.
+Gunicorn configures logging in its master process, before any worker imports the app:
+``logconfig_dict`` is the only way its own messages ("Listening at", "Booting worker",
+"Worker timeout") become mozlog. Its access log is off, since ``request.summary``
+already records every request (with the request id, which gunicorn's line lacks).
 """
 
 import os
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 accesslog = None
 logconfig_dict = {

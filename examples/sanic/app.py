@@ -52,7 +52,9 @@ if os.environ.get("REDIS_URL"):
     app.config.REDIS = os.environ["REDIS_URL"]
     redis = SanicRedis(app)
 
-dockerflow = Dockerflow(app, redis=redis, version_path=os.environ.get("VERSION_PATH", "/app"))
+# version.json next to this file (/app in the image), unless VERSION_PATH says otherwise.
+HERE = os.path.dirname(os.path.abspath(__file__))
+dockerflow = Dockerflow(app, redis=redis, version_path=os.environ.get("VERSION_PATH", HERE))
 
 
 @dockerflow.check

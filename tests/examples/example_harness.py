@@ -83,15 +83,17 @@ class Example:
                 records.append(record)
         return records
 
-    def wait_for(self, count: int, type_: str = "request.summary", timeout: float = 15) -> None:
-        """Wait until ``count`` records of ``type_`` are written (workers flush per line)."""
+    def wait_for(
+        self, count: int, needle: str = '"Type":"request.summary"', timeout: float = 60
+    ) -> None:
+        """Wait until ``count`` stdout lines contain ``needle`` (workers flush each line)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             lines = self.stdout.read_text(errors="replace").splitlines()
-            if sum(f'"Type":"{type_}"' in line.replace(" ", "") for line in lines) >= count:
+            if sum(needle in line for line in lines) >= count:
                 return
             time.sleep(0.1)
-        pytest.fail(f"fewer than {count} {type_} records after {timeout}s\n{self.output()}")
+        pytest.fail(f"fewer than {count} lines with {needle} after {timeout}s\n{self.output()}")
 
     def stop(self) -> None:
         """SIGTERM to the run.sh process (uv hands it to the server), SIGKILL to the group

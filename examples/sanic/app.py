@@ -1,8 +1,8 @@
 """A small Sanic app following the Dockerflow spec.
 
-Run it with Sanic's own server (``$PORT``, default 8000)::
+Run it with ``bash examples/sanic/run.sh`` (Sanic's own server on 127.0.0.1:8000), or::
 
-    sanic app:app --host 0.0.0.0 --port "${PORT:-8000}" --workers 2
+    sanic app:app --host 127.0.0.1 --port "${PORT:-8000}" --workers 2
 
 Configuration comes from the environment: Sanic loads ``SANIC_``-prefixed variables
 into ``app.config`` (``SANIC_DOCKERFLOW_CHECK_TIMEOUT=2``,

@@ -144,32 +144,39 @@ def run_example(
         example.stop()
 
 
-def check_logs(example: Example, request_types: set[str]) -> list[dict[str, Any]]:
-    """Stop ``example`` and check its whole output: every line one mozlog object, and every
-    record of ``request_types`` (the loggers that write during a request) carrying the
-    ``rid`` the request was sent with."""
+def check_logs(example: Example) -> list[dict[str, Any]]:
+    """Stop ``example`` and return its whole output, every line checked to be one mozlog
+    JSON object."""
     example.stop()
     records = example.records()
     assert records, example.output()
+    return records
+
+
+def assert_request_ids(
+    example: Example, records: list[dict[str, Any]], request_types: set[str]
+) -> None:
+    """Every record of ``request_types`` (the loggers that write while a request is
+    handled) carries the ``rid`` the request was sent with."""
     for record in records:
         if record["Type"] in request_types:
             assert record["Fields"].get("rid") in example.sent_ids, (record, example.sent_ids)
-    return records
 
 
 def by_type(records: list[dict[str, Any]], type_: str) -> list[dict[str, Any]]:
     return [record for record in records if record["Type"] == type_]
 
 
-def probe_endpoints(example: Example, version_json: Path, checks: dict[str, str]) -> None:
-    """The four Dockerflow endpoints, each with its own request id (``<name>-<endpoint>``)."""
+def probe_endpoints(example: Example, version_json: Path, heartbeat: dict[str, Any]) -> None:
+    """The four Dockerflow endpoints, each with its own request id (``<name>-<endpoint>``);
+    ``heartbeat`` is the body expected from ``/__heartbeat__``."""
     name = example.name
     status, body, _ = example.get("/__lbheartbeat__", f"{name}-lb")
     assert status == 200, body
 
     status, body, headers = example.get("/__heartbeat__", f"{name}-hb")
     assert (status, headers["Content-Type"]) == (200, "application/json"), body
-    assert json.loads(body) == {"status": "ok", "checks": checks, "details": {}}
+    assert json.loads(body) == heartbeat
 
     status, body, _ = example.get("/__version__", f"{name}-version")
     assert status == 200, body

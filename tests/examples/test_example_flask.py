@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from example_harness import EXAMPLES, by_type, check_logs, probe_endpoints, run_example
+from example_harness import (
+    EXAMPLES,
+    assert_request_ids,
+    by_type,
+    check_logs,
+    probe_endpoints,
+    run_example,
+)
 
 #: The loggers that write while a request is handled: each record carries its rid.
 REQUEST_TYPES = {"request.summary", "example", "app", "dockerflow.flask"}
@@ -17,12 +24,16 @@ def test_flask_example(tmp_path: Path) -> None:
         probe_endpoints(
             example,
             EXAMPLES / "flask" / "version.json",
-            {"check_database_connected": "ok", "check_disk_space": "ok"},
+            {
+                "status": "ok",
+                "checks": {"check_database_connected": "ok", "check_disk_space": "ok"},
+                "details": {},
+            },
         )
         status, body, _ = example.get("/", "flask-hello", {"User-Agent": "example-test"})
         assert (status, json.loads(body)) == (200, {"hello": "world", "request_id": "flask-hello"})
-        example.wait_for(5)
-    records = check_logs(example, REQUEST_TYPES)
+    records = check_logs(example)
+    assert_request_ids(example, records, REQUEST_TYPES)
 
     summaries = {record["Fields"]["rid"]: record for record in by_type(records, "request.summary")}
     assert set(summaries) == example.sent_ids

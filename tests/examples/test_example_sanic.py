@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from example_harness import EXAMPLES, by_type, check_logs, probe_endpoints, run_example
+from example_harness import (
+    EXAMPLES,
+    assert_request_ids,
+    by_type,
+    check_logs,
+    probe_endpoints,
+    run_example,
+)
 
 #: The loggers that write while a request is handled: each record carries its rid.
 REQUEST_TYPES = {"request.summary", "dockerflow.sanic", "sanic.error", "sanic.access"}
@@ -17,11 +24,15 @@ def test_sanic_example(tmp_path: Path) -> None:
         # stopped while it starts prints a plain traceback, from multiprocessing).
         example.wait_for(2, '"msg":"Worker ready')
         # version.json is served from the example's directory, not /app, when run locally.
-        probe_endpoints(example, EXAMPLES / "sanic" / "version.json", {"disk_space": "ok"})
+        probe_endpoints(
+            example,
+            EXAMPLES / "sanic" / "version.json",
+            {"status": "ok", "checks": {"disk_space": "ok"}, "details": {}},
+        )
         status, body, _ = example.get("/", "sanic-hello")
         assert (status, json.loads(body)) == (200, {"hello": "world", "request_id": "sanic-hello"})
-        example.wait_for(5)
-    records = check_logs(example, REQUEST_TYPES)
+    records = check_logs(example)
+    assert_request_ids(example, records, REQUEST_TYPES)
 
     summaries = {record["Fields"]["rid"]: record for record in by_type(records, "request.summary")}
     assert set(summaries) == example.sent_ids

@@ -7,7 +7,7 @@ Variable                        Meaning                                      Def
                                                                              ``DJANGO_DEBUG``
 ``DJANGO_DEBUG``                ``true`` for debug mode                      ``false``
 ``DJANGO_ALLOWED_HOSTS``        comma-separated host names                   ``*``
-``DATABASE_PATH``               the SQLite database file                     ``db.sqlite3``
+``DATABASE_PATH``               the SQLite database file                     ``db.sqlite3`` here
 ``REDIS_URL``                   when set, cache in Redis and check it        unset
 ``DOCKERFLOW_CHECK_TIMEOUT``    seconds each heartbeat check may take        ``5``
 =============================== ============================================ ===================
@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "dockerflow.django",
+    # The project itself, for its `migrate` command that logs (management/commands/).
+    "exampleproject",
 ]
 
 MIDDLEWARE = [
@@ -48,11 +50,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "exampleproject.urls"
 WSGI_APPLICATION = "exampleproject.wsgi.application"
 USE_TZ = True
+# Django sets the process time zone (TZ) from this: UTC, whatever the machine says.
+TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 DATABASES = {
@@ -73,31 +78,41 @@ if os.environ.get("REDIS_URL"):
     DOCKERFLOW_CHECKS.append("dockerflow.django.checks.check_redis_connected")
 DOCKERFLOW_CHECK_TIMEOUT = os.environ.get("DOCKERFLOW_CHECK_TIMEOUT", 5)
 
-# Behind a TLS-terminating load balancer.
+# Served over HTTPS by a TLS-terminating load balancer: the deployment checks Django runs
+# in every heartbeat (DEBUG off) pass, so the heartbeat says "ok", not "warning".
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The platform probes /__heartbeat__ over plain HTTP: the deployment check about
-# redirecting to HTTPS is answered by the load balancer, not here.
+SECURE_HSTS_SECONDS = 31_536_000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+# The platform probes /__heartbeat__ over plain HTTP: the redirect to HTTPS is the load
+# balancer's job, not this service's.
 SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
+# Every record as one line of mozlog JSON on stdout, the request id on each. The loggers
+# that matter: request.summary (one INFO record per request), dockerflow (a failing
+# heartbeat's check messages from dockerflow.checks.registry, a bad version.json from
+# dockerflow.version, the middleware's own), django (django.request logs the traceback
+# of every 500; configuring "django" here also removes Django's default console handler,
+# which would print it as plain text when DEBUG is on), and the project's own.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "mozlog": {"()": "dockerflow.logging.MozlogFormatter", "logger_name": "exampleproject"},
-    },
     "filters": {"request_id": {"()": "dockerflow.logging.RequestIdLogFilter"}},
     "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "mozlog",
+        "mozlog": {
+            "class": "dockerflow.logging.MozlogHandler",
+            "name": "exampleproject",
             "filters": ["request_id"],
         },
     },
-    "root": {"handlers": ["console"], "level": "WARNING"},
+    "root": {"handlers": ["mozlog"], "level": "WARNING"},
     "loggers": {
-        "request.summary": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "dockerflow": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "exampleproject": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "request.summary": {"level": "INFO"},
+        "dockerflow": {"level": "INFO"},
+        "django": {"level": "INFO"},
+        "django.server": {"level": "INFO"},
+        "exampleproject": {"level": "INFO"},
     },
 }

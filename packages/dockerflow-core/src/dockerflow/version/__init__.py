@@ -29,11 +29,14 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "VERSION_FIELDS",
     "VERSION_FILENAME",
     "VersionFileError",
     "get_version",
     "load_version",
     "load_version_async",
+    "read_version_file",
+    "version_problems",
 ]
 
 
@@ -43,6 +46,9 @@ def _logger() -> logging.Logger:
 
 
 VERSION_FILENAME = "version.json"
+
+#: The fields the Dockerflow spec asks ``version.json`` to hold, in the spec's order.
+VERSION_FIELDS = ("source", "version", "commit", "build")
 
 #: A version callback: given the configured root, returns the version dict or ``None``.
 VersionCallback = Callable[[Any], Any]
@@ -67,12 +73,34 @@ def get_version(root: str | os.PathLike[str]) -> dict[str, Any] | None:
     :raises VersionFileError: when the file exists but is unreadable, is not valid
         UTF-8 JSON, or does not hold a JSON object.
     """
-    path = os.path.join(os.fspath(root), VERSION_FILENAME)
+    try:
+        return _read(os.path.join(os.fspath(root), VERSION_FILENAME))
+    except FileNotFoundError:
+        return None
+
+
+def read_version_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load the version file at ``path`` with the rules ``/__version__`` applies.
+
+    Unlike :func:`get_version`, ``path`` names the file itself and a missing file is
+    an error too: this is what ``dockerflow version-json --check PATH`` uses.
+
+    :raises VersionFileError: when the file is missing, unreadable, not valid UTF-8
+        JSON, or does not hold a JSON object.
+    """
+    path = os.fspath(path)
+    try:
+        return _read(path)
+    except FileNotFoundError:
+        raise VersionFileError(path, "does not exist") from None
+
+
+def _read(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as fp:
             raw = fp.read()
     except FileNotFoundError:
-        return None
+        raise
     except IsADirectoryError:
         raise VersionFileError(path, "is a directory, not a file") from None
     except OSError as exc:
@@ -81,11 +109,37 @@ def get_version(root: str | os.PathLike[str]) -> dict[str, Any] | None:
         ) from exc
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise VersionFileError(path, f"is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise VersionFileError(path, f"must hold a JSON object, not {type(data).__name__}")
     return data
+
+
+def version_problems(version: Any) -> list[str]:
+    """Return what keeps ``version`` from being the spec's version object.
+
+    The spec's object holds the four :data:`VERSION_FIELDS` as strings (``version``
+    may be empty on a build that is not a release; other fields may be added). An
+    empty list means the object conforms. ``/__version__`` serves whatever object the
+    file holds; the ``dockerflow`` command uses this to tell a build that its file is
+    incomplete::
+
+        >>> version_problems({"source": "https://example.com", "version": "",
+        ...                   "commit": "abc", "build": 7})
+        ["'build' must be a string, not int"]
+    """
+    if not isinstance(version, dict):
+        return [f"must be a JSON object, not {type(version).__name__}"]
+    problems = []
+    for field in VERSION_FIELDS:
+        if field not in version:
+            problems.append(f"no {field!r} field")
+        elif not isinstance(version[field], str):
+            problems.append(f"{field!r} must be a string, not {type(version[field]).__name__}")
+        elif field != "version" and not version[field].strip():
+            problems.append(f"{field!r} is empty")
+    return problems
 
 
 _NOT_FOUND: dict[str, Any] = {"status": "error", "error": "version information not found"}

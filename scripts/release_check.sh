@@ -361,7 +361,7 @@ for path in dockerflow.__path__:
         sys.exit(f"dockerflow is imported from {path}, outside the clean virtualenv {sys.prefix}")
 
 CORE_MODULES = ["dockerflow.logging", "dockerflow.version", "dockerflow.checks", "dockerflow.health",
-                "dockerflow.heartbeat", "dockerflow.config", "dockerflow.request"]
+                "dockerflow.heartbeat", "dockerflow.config", "dockerflow.request", "dockerflow.cli"]
 for mod in CORE_MODULES:
     importlib.import_module(mod)
 
@@ -400,6 +400,37 @@ def smoke_core():
     results = checks.run_checks([("fine", fine), ("slow_storage", slow_storage), ("broken", broken)], timeout=5)
     expect("run_checks statuses", results.statuses, {"fine": "ok", "slow_storage": "warning", "broken": "error"})
     expect("exception check id", list(results.details["broken"]["messages"]), [health.ERROR_CHECK_EXCEPTION])
+
+
+def smoke_cli():
+    # The `dockerflow` console script of dockerflow-core, as installed by the wheel: it
+    # must run from the venv's bin/ with nothing but the standard library.
+    import subprocess
+
+    script = os.path.join(sys.prefix, "bin", "dockerflow")
+    if not os.path.exists(script):
+        sys.exit(f"no console script {script}: [project.scripts] of dockerflow-core")
+
+    def run(*args, input=None):
+        return subprocess.run([script, *args], input=input, capture_output=True, text=True, timeout=60)
+
+    for command in ("", "version-json", "probe", "check", "lint-dockerfile", "logs"):
+        result = run(*([command] if command else []), "--help")
+        expect(f"dockerflow {command} --help", (result.returncode, "examples:" in result.stdout), (0, True))
+    path = os.path.join(tmp, "written.json")
+    result = run("version-json", "--ci", "none", "--source", "https://example.com/src", "--version", "1.2.3",
+                 "--commit", "abc", "--build", "https://example.com/b/1", "-o", path)
+    expect("dockerflow version-json", result.returncode, 0)
+    expect("dockerflow version-json --check", run("version-json", "--check", path).returncode, 0)
+    with open(path) as fp:
+        expect("written version.json", json.load(fp), VERSION)
+    result = run("logs", "--validate", input=json.dumps({"Timestamp": 10**18, "Type": "t", "Logger": "l",
+                 "Hostname": "h", "EnvVersion": "2.0", "Severity": 6, "Pid": 1, "Fields": {}}) + "\n")
+    expect("dockerflow logs --validate", (result.returncode, result.stdout), (0, "1 lines: 1 mozlog, 0 not\n"))
+    result = run("probe", "--timeout", "1", "http://127.0.0.1:9/")
+    expect("dockerflow probe (nothing listening)", result.returncode, 1)
+    result = subprocess.run([sys.executable, "-m", "dockerflow.cli", "--help"], capture_output=True, timeout=60)
+    expect("python -m dockerflow.cli --help", result.returncode, 0)
 
 
 def smoke_flask():
@@ -462,6 +493,7 @@ def smoke_sanic():
 
 
 smoke_core()
+smoke_cli()
 if name != "dockerflow-core":
     mod = importlib.import_module(f"dockerflow.{module}")
     if not mod.__file__.startswith(sys.prefix):

@@ -1,0 +1,45 @@
+"""Fixtures of the ``dockerflow`` command's tests: real servers on loopback ports."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from cli_support import Process, start_example, start_test_server  # noqa: E402
+
+
+@pytest.fixture
+def test_server(tmp_path: Path) -> Iterator[Callable[[str], Process]]:
+    """``test_server(mode)``: a server of ``cli_servers.py``, stopped by pid afterwards."""
+    started: list[Process] = []
+
+    def start(mode: str) -> Process:
+        server = start_test_server(mode, tmp_path)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Iterator[Callable[[str], Process]]:
+    """``example(name)``: the example app ``examples/NAME`` on loopback, stopped by pid."""
+    started: list[Process] = []
+
+    def start(name: str) -> Process:
+        server = start_example(name, tmp_path)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

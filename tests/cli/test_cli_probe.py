@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cli_support import ROOT, dockerflow
 from services import free_port
 
@@ -96,7 +97,7 @@ def test_probe_imports_no_framework_and_no_http_client(tmp_path: Path):
     assert "dockerflow.cli._probe" in modules
     frameworks = {"flask", "django", "sanic", "fastapi", "starlette", "werkzeug", "orjson"}
     assert not modules & frameworks
-    assert not {"http.client", "ssl", "email", "dockerflow.logging"} & modules
+    assert not {"http.client", "ssl", "email", "argparse", "typing", "urllib.parse"} & modules
     assert not {m for m in modules if m.startswith("dockerflow.") and "cli" not in m}
 
 
@@ -110,3 +111,40 @@ def test_console_script_is_installed():
         assert command in result.stdout
     pyproject = (ROOT / "packages" / "dockerflow-core" / "pyproject.toml").read_text()
     assert 'dockerflow = "dockerflow.cli:main"' in pyproject
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--heartbeat"],
+        ["http://h:1/x", "--timeout", "0.5"],
+        ["--timeout=3", "h:9", "--heartbeat"],
+    ],
+)
+def test_quick_arguments_read_like_argparse(argv):
+    """The probe's fast path reads its arguments exactly as the full parser does."""
+    from dockerflow.cli._parser import build_parser
+    from dockerflow.cli._probe import quick_args
+
+    quick = quick_args(argv)
+    full = build_parser().parse_args(["probe", *argv])
+    assert quick is not None
+    assert (quick.url, quick.heartbeat, quick.timeout) == (full.url, full.heartbeat, full.timeout)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["-h"], ["--timeout"], ["--timeout", "-1"], ["--timeout", "nan"], ["a", "b"], ["--x"]],
+)
+def test_anything_else_goes_to_argparse(argv):
+    from dockerflow.cli._probe import quick_args
+
+    assert quick_args(argv) is None
+    result = dockerflow("probe", *argv)
+    if argv == ["-h"]:
+        assert (result.returncode, result.stdout[:22]) == (0, "usage: dockerflow prob")
+    else:
+        assert result.returncode == 2
+        assert "usage: dockerflow" in result.stderr
+        assert "error:" in result.stderr

@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+
+# Annotations only: importing typing or collections.abc would slow `dockerflow probe`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -39,10 +43,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     :returns: the exit status (see the module's documentation).
     """
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["probe"]:  # the fast path of HEALTHCHECK: no argparse
+        from ._probe import quick_args, run
+
+        probe_args = quick_args(words[1:])
+        if probe_args is not None:
+            return run(probe_args)
+
     from ._parser import build_parser
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -151,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MAIN_EPILOG,
         formatter_class=formatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog given: argparse would otherwise build a help formatter (and import shutil)
+    # on every run, which `dockerflow probe` pays for at each HEALTHCHECK.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="dockerflow")
 
     p = sub.add_parser(
         "version-json",

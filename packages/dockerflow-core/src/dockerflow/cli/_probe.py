@@ -6,6 +6,10 @@ bare interpreter), and an HTTP/1.0 request gets a body without chunked encoding,
 read until the server closes the connection. ``https://`` URLs go through
 :mod:`http.client`, imported only then.
 
+URLs are split here rather than by :mod:`urllib.parse` (which imports :mod:`ipaddress`),
+and host names are passed to the resolver as bytes (a ``str`` makes :mod:`socket` load
+the IDNA codec and :mod:`stringprep`): both only to start faster.
+
 One deadline bounds everything (name resolution aside, which the system resolver
 owns): connecting, sending, and every read gets what is left of ``--timeout``, so
 a server that accepts and never answers, or answers a byte at a time, fails the
@@ -14,21 +18,72 @@ probe in time.
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlsplit
 
 from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+# Annotations only: typing, collections.abc and urllib.parse would each add to the
+# start-up time of every probe (see benchmarks/bench_cli_startup.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Mapping
+    from typing import Any
 
 #: The most of a body the probe reads (a heartbeat's JSON is far smaller).
 MAX_BODY = 1 << 20
 #: The most the probe says on stderr.
 MAX_LINE = 300
+
+
+class ProbeArgs:
+    """The probe's options, as :func:`quick_args` reads them (without :mod:`argparse`)."""
+
+    def __init__(self, url: str | None, heartbeat: bool, timeout: float) -> None:
+        self.url = url
+        self.heartbeat = heartbeat
+        self.timeout = timeout
+
+
+def quick_args(argv: list[str]) -> ProbeArgs | None:
+    """Read ``[URL] [--heartbeat] [--timeout SECONDS]`` without :mod:`argparse`.
+
+    Importing :mod:`argparse` is the largest part of the probe's start-up, paid at every
+    ``HEALTHCHECK``. Anything but these plain forms (``--help``, an unknown option, a
+    bad value) returns ``None``: :mod:`argparse` then parses, and reports errors, as for
+    every other command.
+    """
+    url: str | None = None
+    heartbeat = False
+    timeout = 2.0
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--heartbeat":
+            heartbeat = True
+        elif word == "--timeout" or word.startswith("--timeout="):
+            if word == "--timeout":
+                index += 1
+                if index == len(argv):
+                    return None
+                text = argv[index]
+            else:
+                text = word.partition("=")[2]
+            try:
+                timeout = float(text)
+            except ValueError:
+                return None
+            if not 0 < timeout < float("inf"):
+                return None
+        elif word.startswith("-") or url is not None:
+            return None
+        else:
+            url = word
+        index += 1
+    return ProbeArgs(url, heartbeat, timeout)
 
 
 class ProbeError(Exception):
@@ -51,10 +106,42 @@ def resolve_url(url: str | None, heartbeat: bool, environ: Mapping[str, str] = o
         return default_url(heartbeat, environ)
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
-    if parts.path in ("", "/"):
-        url = parts._replace(path=_path(heartbeat)).geturl()
+    scheme, _, rest = url.partition("://")
+    cut = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    if tail.split("#", 1)[0].split("?", 1)[0] in ("", "/"):
+        query = tail.split("#", 1)[0].partition("?")[2]
+        url = f"{scheme}://{netloc}{_path(heartbeat)}" + (f"?{query}" if query else "")
     return url
+
+
+def split_url(url: str) -> tuple[str, str, int, str]:
+    """``(scheme, host, port, target)`` of an http(s) URL.
+
+    :raises ProbeError: when the URL is not an http(s) URL with a host and a valid port.
+    """
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("http", "https"):
+        raise ProbeError(f"unsupported URL scheme {scheme!r} (http or https)")
+    rest = rest.split("#", 1)[0]
+    cut = min((i for i in map(rest.find, "/?") if i >= 0), default=len(rest))
+    netloc, target = rest[:cut], rest[cut:]
+    if not target.startswith("/"):
+        target = "/" + target
+    netloc = netloc.rpartition("@")[2]  # credentials are not sent
+    if netloc.startswith("["):  # [IPv6]:port
+        host, _, port_text = netloc[1:].partition("]")
+        port_text = port_text.removeprefix(":")
+    else:
+        host, _, port_text = netloc.partition(":")
+    if not host:
+        raise ProbeError("the URL has no host")
+    if not port_text:
+        return scheme, host, 443 if scheme == "https" else 80, target
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ProbeError("the URL's port is not a number in 1-65535")
+    return scheme, host, int(port_text), target
 
 
 def fetch(url: str, timeout: float) -> tuple[int, str, bytes]:
@@ -63,18 +150,7 @@ def fetch(url: str, timeout: float) -> tuple[int, str, bytes]:
     :raises ProbeError: when the URL is not usable or the service does not answer
         an HTTP response within ``timeout`` seconds.
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ProbeError(f"unsupported URL scheme {parts.scheme!r} (http or https)")
-    try:
-        port = parts.port or (443 if scheme == "https" else 80)
-    except ValueError:
-        raise ProbeError("the URL's port is not a number in 1-65535") from None
-    host = parts.hostname
-    if not host:
-        raise ProbeError("the URL has no host")
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    scheme, host, port, target = split_url(url)
     deadline = time.monotonic() + timeout
     try:
         if scheme == "https":
@@ -107,7 +183,8 @@ def _fetch_http(host: str, port: int, target: str, deadline: float) -> tuple[int
         f"GET {target} HTTP/1.0\r\nHost: {host_header}\r\n"
         "User-Agent: dockerflow-probe\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
     ).encode("latin-1", "replace")
-    with socket.create_connection((host, port), timeout=_remaining(deadline)) as sock:
+    address = host.encode("ascii") if host.isascii() else host
+    with socket.create_connection((address, port), timeout=_remaining(deadline)) as sock:  # type: ignore[arg-type]
         sock.sendall(request)
         chunks: list[bytes] = []
         size = 0
@@ -196,7 +273,7 @@ def _say(message: str) -> None:
     sys.stderr.write(f"dockerflow probe: {line}\n")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace | ProbeArgs) -> int:
     """Probe once; 0 on 2xx, 1 otherwise (and one line on stderr)."""
     url = resolve_url(args.url, args.heartbeat)
     try:

@@ -56,11 +56,17 @@ __all__ = [
 ]
 
 _DEFAULT_HEADER = DEFAULT_REQUEST_ID_HEADER.lower().encode("latin-1")
+_set_request_id = request_id_context.set
+_get_request_id = request_id_context.get
 
 
 def _setting(scope: Scope, name: str) -> Any:
     """The value of ``name`` on ``app.state`` of the app serving ``scope`` (or ``None``)."""
-    return app_state_getter(scope.get("app"))(name, None)
+    app = scope.get("app")
+    try:
+        return app.state._state.get(name)  # type: ignore[union-attr]  # Starlette's State
+    except AttributeError:
+        return app_state_getter(app)(name, None)
 
 
 def _header_key(name: Any) -> bytes:
@@ -97,19 +103,17 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        key = _header_key(_setting(scope, "DOCKERFLOW_REQUEST_ID_HEADER_NAME"))
+        header = _setting(scope, "DOCKERFLOW_REQUEST_ID_HEADER_NAME")
+        key = _DEFAULT_HEADER if header is None else _header_key(header)
         value: bytes | None = None
+        # ASGI servers give header names in lowercase (Starlette's Headers rely on it).
         for name, raw in scope["headers"]:
-            if name == key or name.lower() == key:
+            if name == key:
                 value = raw  # the last one wins, as in a dict of the headers
-        rid = None
-        if value is not None:
-            text = value.decode("latin-1")
-            if is_valid_request_id(text):
-                rid = text
+        rid = None if value is None else value.decode("latin-1")
         # Not reset afterwards: ASGI servers run each request in a task of its own, and
         # the server's traceback of a failed request is logged after we return.
-        request_id_context.set(rid or generate_request_id())
+        _set_request_id(rid if is_valid_request_id(rid) else generate_request_id())
         await self.app(scope, receive, send)
 
 
@@ -180,7 +184,8 @@ class MozlogRequestSummaryLogger:
         except Exception as exc:
             self._log(scope, 500, start, exc)
             raise
-        self._log(scope, status, start, None)
+        if self.logger.isEnabledFor(logging.INFO):
+            self._log(scope, status, start, None)
 
     def summary_extra(
         self, scope: Scope, status: int | None, start: float, exc: BaseException | None = None
@@ -196,12 +201,10 @@ class MozlogRequestSummaryLogger:
         """
         agent = ""
         lang: str | None = None
-        for name, value in scope["headers"]:
-            if name == b"user-agent" or (len(name) == 10 and name.lower() == b"user-agent"):
+        for name, value in scope["headers"]:  # lowercase names, per the ASGI spec
+            if name == b"user-agent":
                 agent = value.decode("latin-1")
-            elif name == b"accept-language" or (
-                len(name) == 15 and name.lower() == b"accept-language"
-            ):
+            elif name == b"accept-language":
                 lang = value.decode("latin-1")
         querystring = None
         if _log_querystring(_setting(scope, "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING")):
@@ -212,7 +215,7 @@ class MozlogRequestSummaryLogger:
             agent=agent,
             lang=lang,
             uid="",
-            rid=request_id_context.get(),
+            rid=_get_request_id(),
             t=elapsed_ms(start),
             errno=0 if exc is None else 500,
             code=500 if exc is not None else status,
@@ -223,8 +226,6 @@ class MozlogRequestSummaryLogger:
         self, scope: Scope, status: int | None, start: float, exc: BaseException | None
     ) -> None:
         logger = self.logger
-        if exc is None and not logger.isEnabledFor(logging.INFO):
-            return
         fields = self.summary_extra(scope, status, start, exc)
         if logger is get_summary_logger():
             log_summary(fields, exc)  # the fast path: see dockerflow.request.log_summary

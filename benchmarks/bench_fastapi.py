@@ -1,0 +1,185 @@
+"""Per-request overhead of the two Dockerflow FastAPI middlewares, against the bare app.
+
+Two FastAPI apps with the same path operation run in this process, on one event loop: a
+bare one, and one set up as the documentation shows (``RequestIdMiddleware`` and
+``MozlogRequestSummaryLogger``), whose ``request.summary`` logger formats every record
+with the mozlog formatter into a handler writing to ``/dev/null`` (the work a real
+deployment does for every request). Each app is called through the ASGI interface
+directly, with a prepared scope: no HTTP client, no sockets, so the figure is the cost
+of the middlewares and nothing else, in CPU time per request. Rounds alternate between the two apps; the median
+of the per-round ratios is reported.
+
+    uv run python benchmarks/bench_fastapi.py [--rounds 21] [--requests 4000]
+
+To measure the reference library (python-dockerflow) the same way, run this script with
+the interpreter of a virtualenv holding it, FastAPI and httpx (it uses whichever
+``dockerflow`` is importable; ``--reference`` formats with ``JsonLogFormatter``)::
+
+    uv venv /tmp/ref-fastapi
+    uv pip install --python /tmp/ref-fastapi 'dockerflow[fastapi]==2026.3.4' fastapi httpx
+    /tmp/ref-fastapi/bin/python benchmarks/bench_fastapi.py --reference
+
+Exits with status 1 when the overhead is above ``--max-overhead`` percent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import statistics
+import sys
+import time
+import warnings
+from typing import Any
+
+from fastapi import FastAPI
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import configure_summary_logging, overhead_arguments
+
+
+def make_app(with_dockerflow: bool) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/hello")
+    async def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    if with_dockerflow:
+        from dockerflow.fastapi import router
+        from dockerflow.fastapi.middleware import MozlogRequestSummaryLogger, RequestIdMiddleware
+
+        app.include_router(router)
+        # The logger configured by configure_summary_logging (the reference would add a
+        # stdout handler of its own to the default one).
+        app.add_middleware(MozlogRequestSummaryLogger, logger=logging.getLogger("request.summary"))
+        app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+SCOPE: dict[str, Any] = {
+    "type": "http",
+    "asgi": {"version": "3.0", "spec_version": "2.3"},
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "http",
+    "path": "/hello",
+    "raw_path": b"/hello",
+    "query_string": b"",
+    "root_path": "",
+    "headers": [
+        (b"host", b"localhost"),
+        (b"user-agent", b"bench/1.0"),
+        (b"accept", b"*/*"),
+        (b"accept-language", b"en-US"),
+        (b"x-request-id", b"0b9c2ab3-5d9e-4b7e-9d1b-2f5b0c0e8a11"),
+    ],
+    "client": ("127.0.0.1", 50000),
+    "server": ("127.0.0.1", 8000),
+}
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _Sink:
+    status = 0
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+
+
+async def time_requests(app: FastAPI, count: int) -> float:
+    """CPU seconds per request over ``count`` direct ASGI calls (process time: robust
+    against the other busy processes of a shared machine)."""
+    sink = _Sink()
+    begin = time.process_time()
+    for _ in range(count):
+        await app(dict(SCOPE), _receive, sink)
+    elapsed = time.process_time() - begin
+    if sink.status != 200:
+        raise RuntimeError(f"unexpected status {sink.status}")
+    return elapsed / count
+
+
+async def measure(bare: FastAPI, with_df: FastAPI, rounds: int, requests: int) -> tuple[float, ...]:
+    """Median (ratio, bare seconds, dockerflow seconds) over interleaved rounds."""
+    await time_requests(bare, 500)  # warm up
+    await time_requests(with_df, 500)
+    ratios, bare_times, df_times = [], [], []
+    for i in range(rounds):
+        order = [(bare, bare_times), (with_df, df_times)]
+        if i % 2:
+            order.reverse()
+        for app, times in order:
+            gc.collect()
+            gc.disable()  # as timeit does: a collection lands on one app or the other at random
+            try:
+                times.append(await time_requests(app, requests))
+            finally:
+                gc.enable()
+        ratios.append(df_times[-1] / bare_times[-1])
+    return statistics.median(ratios), statistics.median(bare_times), statistics.median(df_times)
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def check_logging(with_df: FastAPI) -> None:
+    """Make sure the Dockerflow app does log one summary per request while measured."""
+    counter = _Counter()
+    summary = logging.getLogger("request.summary")
+    summary.addHandler(counter)
+    try:
+        await time_requests(with_df, 10)
+    finally:
+        summary.removeHandler(counter)
+    if counter.count != 10:
+        raise RuntimeError(f"expected 10 request.summary records, got {counter.count}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = overhead_arguments(__doc__, argv, requests=4000)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    configure_summary_logging(args.reference)
+    bare, with_df = make_app(False), make_app(True)
+
+    from importlib.metadata import version
+
+    import dockerflow.fastapi as impl
+
+    print(f"implementation: {os.path.dirname(impl.__file__)}")
+    print(
+        f"python {sys.version.split()[0]}, fastapi {version('fastapi')}, "
+        f"starlette {version('starlette')}"
+    )
+
+    async def run() -> float:
+        await check_logging(with_df)
+        ratio, bare_s, df_s = await measure(bare, with_df, args.rounds, args.requests)
+        print(
+            f"direct ASGI  bare {bare_s * 1e6:7.1f} us CPU, with dockerflow {df_s * 1e6:7.1f} us: "
+            f"ratio {ratio:.3f} (overhead {(ratio - 1) * 100:.1f}%, "
+            f"{(df_s - bare_s) * 1e6:.1f} us per request, median of {args.rounds} rounds)"
+        )
+        return ratio
+
+    overhead = (asyncio.run(run()) - 1) * 100
+    if overhead > args.max_overhead:
+        print(f"above the {args.max_overhead:g}% target")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -46,4 +46,61 @@ INTENDED: tuple[Intended, ...] = (
         "'{' and ends with '}': the record's text is lost.",
         migration="**A message that looks like JSON is logged.**",
     ),
+    # FastAPI (docs/migration.rst, "Per framework", FastAPI).
+    Intended(
+        scenarios="fastapi_version_missing",
+        path="version.*",
+        reason="The reference answers a missing version.json with 200 and null: a probe "
+        "cannot tell a build without version information from one with it.",
+        migration="**A missing ``version.json`` answers 404**",
+    ),
+    Intended(
+        scenarios="fastapi_summary_of_an_exception",
+        path="logs*.level",
+        reason="The reference logs the summary of a request that raised at INFO without its "
+        "exception, like a success: the failure is lost from the request's record.",
+        migration="**A request that raised is logged at ERROR with its exception**",
+    ),
+    Intended(
+        scenarios="fastapi_summary_of_an_exception",
+        path="logs*.message",
+        reason="The reference logs the summary of a request that raised at INFO without its "
+        "exception, like a success: the failure is lost from the request's record.",
+        migration="**A request that raised is logged at ERROR with its exception**",
+    ),
+    Intended(
+        scenarios="fastapi_summary_of_an_exception",
+        path="logs*.exc",
+        reason="The reference logs the summary of a request that raised at INFO without its "
+        "exception, like a success: the failure is lost from the request's record.",
+        migration="**A request that raised is logged at ERROR with its exception**",
+    ),
+    Intended(
+        scenarios="fastapi_summary_handlers",
+        path="handlers",
+        reason="The reference adds a handler each time the middleware is built: every "
+        "summary is written twice with two apps or a rebuilt middleware stack.",
+        migration="**One handler, however many apps**",
+    ),
+    Intended(
+        scenarios="fastapi_*",
+        path="logs*.fields.logger_name",
+        reason="The reference's MozlogHandler writes logger_name onto the records it "
+        "handles, which garbles what every other handler of the record writes.",
+        migration="**Records are left as logged**",
+    ),
+    Intended(
+        scenarios="fastapi_summary_records",
+        path="*rid",
+        reason="The reference looks the configured request-id header up, capitals and all, "
+        "among lowercased names: DOCKERFLOW_REQUEST_ID_HEADER_NAME never works.",
+        migration="**A custom request-id header works**",
+    ),
+    Intended(
+        scenarios="fastapi_hostile_request_ids",
+        path="rid*.body.rid",
+        reason="The reference keeps any request id (too long, spaces, separators): a client "
+        "writes arbitrary text into the logs.",
+        migration="**Request ids are validated.**",
+    ),
 )

@@ -154,8 +154,7 @@ def _part(module: str) -> str:
         pytest.param("django", marks=pytest.mark.xfail(
             reason="the Django middleware's class shape is the django helper's part of issue 10",
             strict=False)),
-        pytest.param("fastapi", marks=pytest.mark.xfail(
-            reason="dockerflow-fastapi is being built by the fastapi helper (issue 10)", strict=False)),
+        "fastapi",
     ],
 )  # fmt: skip
 def test_public_surface(

@@ -55,6 +55,13 @@ __all__ = [
     "request_id_context",
 ]
 
+# The type names the reference's module exposes (from asgiref, which we do not need):
+# the same ASGI types, as Starlette spells them.
+ASGI3Application = ASGIApp
+ASGIReceiveCallable = Receive
+ASGISendCallable = Send
+ASGISendEvent = Message
+
 _DEFAULT_HEADER = DEFAULT_REQUEST_ID_HEADER.lower().encode("latin-1")
 _set_request_id = request_id_context.set
 _get_request_id = request_id_context.get

@@ -150,16 +150,37 @@ class _Server:
         else:
             self._spawn()
 
-    def stop(self) -> None:
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): the kernel still accepts connections, but
+        nothing answers, so clients hang instead of being refused."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Thaw a server frozen by :meth:`pause` (SIGCONT)."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
+
+    def stop(self, sig: signal.Signals | None = None) -> None:
         """Stop the server abruptly, like an outage: open connections are cut.
 
+        :param sig: the signal to stop it with (default: the server's hard stop,
+            SIGKILL for Redis, PostgreSQL's immediate shutdown); a paused server is
+            resumed first so it can act on it.
         Returns once the process has exited and the port refuses connections.
         """
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            process.send_signal(self._stop_signal())
+            process.send_signal(sig or self._stop_signal())
+            if sig not in (None, signal.SIGKILL):
+                process.send_signal(signal.SIGCONT)
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:

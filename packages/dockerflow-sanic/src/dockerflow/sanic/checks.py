@@ -16,25 +16,19 @@ The built-in :func:`check_redis_connected` is registered automatically when the
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from .. import health
 from ..checks import messages as _messages
-from ..checks import to_check_thread
+from ..checks import services
 
 # The message classes and levels, re-exported for writing checks.
 from ..checks.messages import *  # noqa: F403
-from ..checks.messages import CheckMessage, Error
+from ..checks.messages import CheckMessage
 
 __all__ = [
     "check_redis_connected",
 ]
 __all__ += _messages.__all__
-
-#: What a healthy Redis answers to ``PING``: redis-py turns ``+PONG`` into ``True``;
-#: a client with its response callbacks removed returns the raw reply.
-_PONG = (True, b"PONG", "PONG")
 
 
 async def check_redis_connected(redis_client: Any) -> list[CheckMessage]:
@@ -71,24 +65,7 @@ async def check_redis_connected(redis_client: Any) -> list[CheckMessage]:
         app.config.REDIS = "redis://localhost:6379/0"
         dockerflow = Dockerflow(app, redis=SanicRedis(app))
     """
-    import redis
-
     client = redis_client
     if client is not None and not hasattr(client, "ping"):
         client = getattr(client, "conn", None)
-    if client is None:
-        return [Error("No Redis client to check", id=health.ERROR_MISSING_REDIS_CLIENT)]
-    try:
-        if isinstance(client, redis.Redis):  # a sync client: off the loop, on a check thread
-            result = await to_check_thread(client.ping)
-        else:
-            result = client.ping()
-            if inspect.isawaitable(result):
-                result = await result
-    except (redis.ConnectionError, ConnectionError) as exc:
-        return [Error(f"Could not connect to redis: {exc!s}", id=health.ERROR_CANNOT_CONNECT_REDIS)]
-    except redis.RedisError as exc:
-        return [Error(f'Redis error: "{exc!s}"', id=health.ERROR_REDIS_EXCEPTION)]
-    if result not in _PONG:
-        return [Error("Redis ping failed", id=health.ERROR_REDIS_PING_FAILED)]
-    return []
+    return await services.check_redis_connected_async(client)

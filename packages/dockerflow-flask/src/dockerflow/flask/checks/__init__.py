@@ -42,10 +42,11 @@ from typing import Any
 
 from dockerflow import health
 from dockerflow.checks import messages as _messages
+from dockerflow.checks import services
 
 # The message classes and levels, re-exported for writing checks.
 from dockerflow.checks.messages import *  # noqa: F403
-from dockerflow.checks.messages import CheckMessage, Error, Info, Warning
+from dockerflow.checks.messages import CheckMessage, Info, Warning
 
 __all__ = [
     "check_database_connected",
@@ -69,19 +70,11 @@ def check_database_connected(db: Any) -> list[CheckMessage]:
     :returns: no message when the query succeeds; an ``Error`` with
         ``dockerflow.health.E008`` when the database driver failed (server down,
         connection refused, bad credentials), or ``dockerflow.health.E009`` for
-        any other SQLAlchemy error (e.g. a misconfigured URI).
+        any other SQLAlchemy error (e.g. a misconfigured URI). A failure on a pooled
+        connection that died with an earlier database server is retried once on a
+        fresh connection (see :mod:`dockerflow.checks.services`).
     """
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
-    try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except DBAPIError as exc:
-        return [Error(f"DB-API error: {exc!s}", id=health.ERROR_DB_API_EXCEPTION)]
-    except SQLAlchemyError as exc:
-        return [Error(f'Database misconfigured: "{exc!s}"', id=health.ERROR_SQLALCHEMY_EXCEPTION)]
-    return []
+    return services.check_sqlalchemy_connected(db)
 
 
 def check_migrations_applied(migrate: Any) -> list[CheckMessage]:
@@ -150,14 +143,4 @@ def check_redis_connected(client: Any) -> list[CheckMessage]:
         something other than ``PONG``, or ``dockerflow.health.E010`` when Redis
         answers with an error or breaks the protocol.
     """
-    import redis
-
-    try:
-        result = client.ping()
-    except redis.ConnectionError as exc:
-        return [Error(f"Could not connect to redis: {exc!s}", id=health.ERROR_CANNOT_CONNECT_REDIS)]
-    except redis.RedisError as exc:
-        return [Error(f'Redis error: "{exc!s}"', id=health.ERROR_REDIS_EXCEPTION)]
-    if not result:
-        return [Error("Redis ping failed", id=health.ERROR_REDIS_PING_FAILED)]
-    return []
+    return services.check_redis_connected(client)

@@ -58,6 +58,8 @@ def normalise(value: Any, key: str | None = None) -> Any:
     * tuples become lists, mapping keys strings, anything else not JSON its ``repr()``.
     """
     if key in _VOLATILE_KEYS and value is not None:
+        if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
+            return value  # normalised already
         return f"<{type(value).__name__}>"
     if isinstance(value, str):
         return _ADDRESS.sub("0x?", _UUID.sub("<uuid>", value))
@@ -79,22 +81,24 @@ def normalise(value: Any, key: str | None = None) -> Any:
 
 
 def record_to_dict(record: logging.LogRecord) -> dict[str, Any]:
-    """What a user's handler sees of ``record``: logger, level, message, exception, fields."""
+    """What a user's handler sees of ``record``: logger, level, message, fields, and the
+    exception (``exc``) when the record carries one."""
     try:
         message = record.getMessage()
     except Exception as exc:  # a broken record is an observation too
         message = f"<getMessage() raised {type(exc).__name__}>"
     fields = {k: v for k, v in record.__dict__.items() if k not in STANDARD_RECORD_ATTRS}
-    exc = record.exc_info[1] if record.exc_info else None
-    return normalise(
-        {
-            "logger": record.name,
-            "level": record.levelname,
-            "message": message,
-            "exc": None if exc is None else f"{type(exc).__name__}: {exc}",
-            "fields": fields,
-        }
-    )
+    observed: dict[str, Any] = {
+        "logger": record.name,
+        "level": record.levelname,
+        "message": message,
+        "fields": fields,
+    }
+    if record.exc_info and record.exc_info[1] is not None:
+        # Only when there is one: a traceback attached to a record is an addition.
+        exc = record.exc_info[1]
+        observed["exc"] = f"{type(exc).__name__}: {exc}"
+    return normalise(observed)
 
 
 class _ListHandler(logging.Handler):

@@ -103,4 +103,30 @@ INTENDED: tuple[Intended, ...] = (
         "writes arbitrary text into the logs.",
         migration="**Request ids are validated.**",
     ),
+    # Flask (docs/migration.rst, "Flask").
+    Intended(
+        scenarios="flask_heartbeat_signals",
+        path="after_*",
+        reason="The reference sends the Flask heartbeat signals with the extension as sender, "
+        "so a receiver connected with connect_via(app), as its documentation shows, never "
+        "runs: the signal is lost. Ours runs it (once), besides the receivers of the "
+        "extension and of any sender.",
+        migration="**Heartbeat signal receivers connected to the application run.**",
+    ),
+    Intended(
+        scenarios="flask_each_request_in_one_app_context_has_its_own_id",
+        path="second.body.rid",
+        reason="Inside one pushed application context, the reference gives the second "
+        "request the first request's g.request_id (while its log records carry the second "
+        "id): a garbled record of which request did what.",
+        migration="**Each request has its own** ``g.request_id``",
+    ),
+    Intended(
+        scenarios="flask_hooks_driven_by_hand",
+        path="rid_after",
+        reason="A request driven through Flask's hooks by hand (preprocess_request, then "
+        "process_response) leaves its id in the reference's request-id context variable "
+        "after it is over, so every later record of the caller carries a stale rid.",
+        migration="**A request driven by hand releases its id**",
+    ),
 )

@@ -122,8 +122,35 @@ def test_log_summary_info_and_error(caplog):
     assert error.levelno == logging.ERROR and error.errno == 500
     formatted = json.loads(MozlogFormatter().format(error))
     assert formatted["Fields"]["errno"] == 500
-    assert formatted["Fields"]["msg"] == "KeyError"
+    # The message is str(exception), as with the reference library.
+    assert error.getMessage() == "'boom'"
+    assert formatted["Fields"]["msg"] == "'boom'"
     assert "traceback" in formatted["Fields"]
+
+
+def test_log_summary_error_message_survives_a_broken_str(caplog):
+    class Broken(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    caplog.set_level(logging.INFO, logger="request.summary")
+    fields = summary_fields(
+        method="GET", path="/x", agent="", lang="", uid="", rid="r", t=1, errno=500, code=500
+    )
+    log_summary(fields, Broken())
+    (error,) = caplog.records
+    assert error.getMessage() == "Broken"
+    assert error.levelno == logging.ERROR
+
+
+def test_log_summary_error_message_with_percent_signs_is_kept_as_is(caplog):
+    caplog.set_level(logging.INFO, logger="request.summary")
+    fields = summary_fields(
+        method="GET", path="/x", agent="", lang="", uid="", rid="r", t=1, errno=500, code=500
+    )
+    log_summary(fields, ValueError("100% %s %d broken"))
+    (error,) = caplog.records
+    assert error.getMessage() == "100% %s %d broken"
 
 
 def test_generated_ids_are_uuid4():

@@ -1,8 +1,8 @@
 """Fixtures for the Flask integration tests.
 
 ``make_app`` builds a fresh Flask application (and ``Dockerflow`` extension) per call;
-``summary_records`` captures the ``request.summary`` records; ``default_registry`` gives
-a test the process-wide check registry and empties it afterwards.
+``summary_records`` captures the ``request.summary`` records; ``default_registry`` (used by
+every test) gives a test the process-wide check registry, empty, and restores it afterwards.
 """
 
 from __future__ import annotations
@@ -61,10 +61,13 @@ def dockerflow_logs() -> Iterator[RecordCollector]:
     yield from _attach("dockerflow")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def default_registry() -> Iterator[checks.CheckRegistry]:
-    """The process-wide check registry, emptied after the test."""
+    """The process-wide check registry, empty at the start of every test and restored
+    after it: the extension registers its checks there (as the reference library does),
+    so one test's checks must not run in the next one's heartbeat."""
     before = dict(checks.get_checks())
+    checks.clear_checks()
     yield checks.default_registry
     checks.clear_checks()
     checks.get_checks().update(before)

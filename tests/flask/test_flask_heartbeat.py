@@ -207,7 +207,9 @@ def test_deprecated_check_apis(make_app: MakeApp) -> None:
     assert response.json["details"]["check_thing"]["messages"] == {"x.I1": "saw it"}
 
 
-def test_core_registry_checks_run_too(make_app: MakeApp, default_registry: Any) -> None:
+def test_core_registry_and_extension_checks_are_one_registry(
+    make_app: MakeApp, default_registry: Any
+) -> None:
     app, dockerflow = make_app()
 
     @core_checks.register
@@ -227,11 +229,32 @@ def test_core_registry_checks_run_too(make_app: MakeApp, default_registry: Any) 
     assert response.json["checks"] == {"shadowed": "ok", "check_global": "info"}
 
 
-def test_two_apps_do_not_share_checks(make_app: MakeApp) -> None:
+def test_checks_live_in_the_default_registry_by_default(make_app: MakeApp) -> None:
+    # As with the reference library: every extension registers on the process-wide
+    # registry, so dockerflow.checks sees (and clears) them, and a second app runs them.
     app1, df1 = make_app()
     app2, _ = make_app()
-    df1.check(lambda: [checks.Error("e", id="x.E1")], name="only_app1")
+    df1.check(lambda: [checks.Error("e", id="x.E1")], name="shared")
+    assert sorted(core_checks.get_checks()) == ["shared"]
     assert app1.test_client().get("/__heartbeat__").status_code == 500
+    assert app2.test_client().get("/__heartbeat__").status_code == 500
+    core_checks.clear_checks()
+    assert app1.test_client().get("/__heartbeat__").json == {
+        "status": "ok",
+        "checks": {},
+        "details": {},
+    }
+
+
+def test_own_registry_keeps_two_apps_apart(make_app: MakeApp) -> None:
+    registry = core_checks.CheckRegistry()
+    app1, df1 = make_app(registry=registry)
+    app2, _ = make_app(registry=core_checks.CheckRegistry())
+    df1.check(lambda: [checks.Error("e", id="x.E1")], name="only_app1")
+    core_checks.register(lambda: [], name="process_wide")
+    assert sorted(registry.get_checks()) == ["only_app1"]
+    assert app1.test_client().get("/__heartbeat__").json["checks"] == {"only_app1": "error"}
+    # Neither the other app's checks nor the process-wide ones run there.
     assert app2.test_client().get("/__heartbeat__").json == {
         "status": "ok",
         "checks": {},

@@ -23,20 +23,23 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NoReturn
 
 from ..config import DEFAULT_REQUEST_ID_HEADER
 
 __all__ = [
+    "ERROR_ENDPOINT_MESSAGE",
     "MAX_REQUEST_ID_LENGTH",
     "SUMMARY_LOGGER_NAME",
     "RequestIdLogFilter",
     "elapsed_ms",
+    "exception_message",
     "generate_request_id",
     "get_or_generate_request_id",
     "get_summary_logger",
     "is_valid_request_id",
     "log_summary",
+    "raise_error_endpoint",
     "request_id_context",
     "summary_fields",
 ]
@@ -178,9 +181,36 @@ def _load_write_fields() -> Callable[[logging.Logger, int, dict[str, Any]], bool
     return write_fields
 
 
+#: The text of the exception ``/__error__`` raises: the reference library's, so that error
+#: trackers, which group by type and message, keep grouping it as before.
+ERROR_ENDPOINT_MESSAGE = "This is a test exception from the /__error__ endpoint."
+
+
+def raise_error_endpoint(logger: logging.Logger) -> NoReturn:
+    """What every integration's ``/__error__`` view does, as the reference library does
+    it: log ``"The __error__ endpoint was called"`` at ERROR on the integration's
+    ``logger``, then raise :exc:`Exception` with :data:`ERROR_ENDPOINT_MESSAGE`.
+
+    :raises Exception: always.
+    """
+    logger.error("The __error__ endpoint was called")
+    raise Exception(ERROR_ENDPOINT_MESSAGE)
+
+
+def exception_message(exc: BaseException) -> str:
+    """The message of the ERROR ``request.summary`` of a request that raised ``exc``:
+    ``str(exc)``, as the reference library logs it (``ValueError("exception message")``
+    gives ``"exception message"``), or the class name when ``str()`` itself fails."""
+    try:
+        return str(exc)
+    except Exception:
+        return type(exc).__name__
+
+
 def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> None:
-    """Log the ``request.summary`` record: INFO, or ERROR with the traceback when
-    the view raised ``exc``; ``fields`` become attributes of the record (``extra``).
+    """Log the ``request.summary`` record: INFO with an empty message, or ERROR with
+    ``str(exc)`` as the message (:func:`exception_message`) and the traceback when the
+    view raised ``exc``; ``fields`` become attributes of the record (``extra``).
 
     This runs for every request, so it costs as little as the configuration allows.
     When the handlers are plain stream handlers with the mozlog formatter, the line
@@ -209,8 +239,8 @@ def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> Non
             level,
             __file__,
             0,
-            "%s",
-            (type(exc).__name__,),
+            exception_message(exc),
+            None,
             (type(exc), exc, exc.__traceback__),
         )
     record.__dict__.update(fields)

@@ -23,6 +23,7 @@ cached for ``DOCKERFLOW_HEARTBEAT_CACHE_TTL`` seconds.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import importlib
 import importlib.util
@@ -35,12 +36,13 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar, overload
 
 import flask
+from blinker import Signal
+from flask.globals import _cv_app
 from flask.signals import got_request_exception
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import InternalServerError
 
-from dockerflow import checks as core_checks
-from dockerflow.checks import CheckFn, CheckRegistry
+from dockerflow.checks import CheckFn, CheckRegistry, default_registry
 from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settings
 from dockerflow.heartbeat import HeartbeatRunner, broken_heartbeat_response
 from dockerflow.request import (
@@ -50,6 +52,7 @@ from dockerflow.request import (
     get_summary_logger,
     is_valid_request_id,
     log_summary,
+    raise_error_endpoint,
     request_id_context,
     summary_fields,
 )
@@ -78,6 +81,9 @@ def _logger() -> logging.Logger:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Whether the failure to load a request's user was logged already (once per process).
+_user_warning_logged = False
 
 #: The ``request.environ`` key holding the per-request state of the extension.
 _STATE_KEY = "dockerflow.flask.state"
@@ -118,6 +124,12 @@ class _RequestMiddleware:
             rid = generate_request_id()
         state = environ[_STATE_KEY] = _RequestState(time.perf_counter(), rid)
         token = request_id_context.set(rid)
+        # An application context of this app already pushed (``with app.app_context()``,
+        # ``test_request_context``, pytest-flask) is the one the request will use: its
+        # ``g`` exists already, so it gets this request's id here.
+        pushed = _cv_app.get(None)
+        if pushed is not None and pushed.app is self.app:
+            pushed.g.request_id = rid
 
         def start_response_noting_status(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -140,7 +152,9 @@ class _RequestMiddleware:
         finally:
             try:
                 error = state.exc
-                if self.summary_enabled(logging.INFO if error is None else logging.ERROR):
+                if not state.logged and self.summary_enabled(
+                    logging.INFO if error is None else logging.ERROR
+                ):
                     log_summary(self.extension._summary(self.app, environ, state), error)
             except Exception:  # never let logging break the response
                 _logger().exception("Could not log the request.summary record")
@@ -195,11 +209,32 @@ def extract_request_id(request: flask.Request) -> str:
     return rid
 
 
+def _log_summary_now(
+    extension: Dockerflow, app: flask.Flask, state: _RequestState, code: int | None
+) -> None:
+    """Log the ``request.summary`` of the current request from inside its request
+    context (an error, or a request driven through Flask's hooks by hand)."""
+    state.logged = True
+    if code is not None:
+        state.code = code
+    if getattr(app, "login_manager", None) is not None:
+        state.uid = extension._user_id()
+    try:
+        log_summary(extension._summary(app, flask.request.environ, state), state.exc)
+    except Exception:  # never let logging break the response
+        _logger().exception("Could not log the request.summary record")
+
+
 def _note_exception(sender: flask.Flask, exception: BaseException, **extra: Any) -> None:
-    # got_request_exception: the view raised and Flask answers with a 500 response.
+    # got_request_exception: the view raised and Flask answers with a 500 response (or
+    # re-raises, with PROPAGATE_EXCEPTIONS). The ERROR summary is logged now, before
+    # Flask logs the exception, as with the reference library.
     state = flask.request.environ.get(_STATE_KEY)
-    if state is not None:
+    extension = sender.extensions.get("dockerflow")
+    if state is not None and not state.logged:
         state.exc = exception
+        if extension is not None:
+            _log_summary_now(extension, sender, state, 500)
 
 
 class HeartbeatFailure(InternalServerError):
@@ -215,14 +250,36 @@ class HeartbeatFailure(InternalServerError):
 class _RequestState:
     """What the extension remembers about the request being handled."""
 
-    __slots__ = ("code", "exc", "rid", "start", "uid")
+    __slots__ = ("by_hand", "code", "exc", "logged", "rid", "start", "token", "uid")
 
-    def __init__(self, start: float, rid: str) -> None:
+    def __init__(self, start: float, rid: str, by_hand: bool = False) -> None:
         self.start = start
         self.rid = rid
         self.code: int | None = None
         self.exc: BaseException | None = None
         self.uid: Any = None
+        #: The summary is logged already (an error, or the hooks driven by hand).
+        self.logged = False
+        #: The request did not come through the middleware (``preprocess_request`` in a
+        #: ``test_request_context``): the request hooks do the middleware's work.
+        self.by_hand = by_hand
+        #: Resets the request id of a request driven by hand.
+        self.token: contextvars.Token[str | None] | None = None
+
+
+def _send(signal: Signal, extension: Dockerflow, app: flask.Flask, level: int) -> None:
+    """Send a heartbeat signal so that each receiver runs exactly once, whether it was
+    connected to the extension (the reference's sender), to the application (as its
+    documentation shows, ``connect_via(app)``) or to any sender. A receiver connected
+    to the application gets the application as ``sender``, the others the extension."""
+    signal.send(extension, level=level)
+    if not signal.receivers:
+        return
+    called = {id(receiver) for receiver in signal.receivers_for(extension)}
+    for receiver in signal.receivers_for(app):
+        if id(receiver) not in called:
+            called.add(id(receiver))
+            receiver(app, level=level)
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
@@ -309,6 +366,7 @@ class Dockerflow:
         version_path: str | os.PathLike[str] | None = None,
         *args: Any,
         check_timeout: float | None = None,
+        registry: CheckRegistry | None = None,
         **kwargs: Any,
     ) -> None:
         #: Check message IDs left out of the heartbeat.
@@ -322,16 +380,18 @@ class Dockerflow:
         #: The logger of the ``request.summary`` records.
         self.summary_logger = get_summary_logger()
         self._version_callback: VersionCallback = get_version
-        self._registry = CheckRegistry()
+        #: The checks of the heartbeat: the process-wide registry of
+        #: :mod:`dockerflow.checks`, unless one was passed.
+        self.registry: CheckRegistry = default_registry if registry is None else registry
         self._runner = HeartbeatRunner()
         self._bound: dict[tuple[flask.Flask, str], tuple[CheckFn, CheckFn]] = {}
 
         if db is not None:
-            self._registry.register_partial(check_database_connected, db)
+            self.registry.register_partial(check_database_connected, db)
         if redis is not None:
-            self._registry.register_partial(check_redis_connected, redis)
+            self.registry.register_partial(check_redis_connected, redis)
         if migrate is not None:
-            self._registry.register_partial(check_migrations_applied, migrate)
+            self.registry.register_partial(check_migrations_applied, migrate)
         if app is not None:
             self.init_app(app)
 
@@ -350,6 +410,8 @@ class Dockerflow:
         blueprint.add_url_rule("/__lbheartbeat__", "lbheartbeat", self._lbheartbeat_view)
         blueprint.add_url_rule("/__error__", "error", self._error_view)
         blueprint.app_errorhandler(HeartbeatFailure)(self._heartbeat_exception_handler)
+        blueprint.before_app_request(self._before_request)
+        blueprint.after_app_request(self._after_request)
         app.register_blueprint(blueprint)
 
         # The request id, timing, status, user and summary come from a WSGI middleware,
@@ -362,6 +424,33 @@ class Dockerflow:
         app.extensions["dockerflow"] = self
 
     # -- request.summary -------------------------------------------------------------
+
+    def _before_request(self) -> None:
+        # A request that came through the middleware has its state: nothing to do. One
+        # driven through Flask's hooks by hand (``app.preprocess_request()`` inside
+        # ``app.test_request_context()``) gets its id and timing here.
+        environ = flask.request.environ
+        if _STATE_KEY not in environ:
+            start = time.perf_counter()
+            token = request_id_context.set(None)
+            rid = extract_request_id(flask.request)
+            state = environ[_STATE_KEY] = _RequestState(start, rid, by_hand=True)
+            state.token = token
+
+    def _after_request(self, response: flask.Response) -> flask.Response:
+        state = flask.request.environ.get(_STATE_KEY)
+        if state is not None and state.by_hand and not state.logged:
+            app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+            _log_summary_now(self, app, state, response.status_code)
+            if state.token is not None:
+                # The request is over: later records of the caller (a test) must not
+                # carry its id.
+                try:
+                    request_id_context.reset(state.token)
+                except ValueError:  # set in another context
+                    request_id_context.set(None)
+                state.token = None
+        return response
 
     def _summary(
         self, app: flask.Flask, environ: dict[str, Any], state: _RequestState
@@ -422,18 +511,24 @@ class Dockerflow:
             flask_login = importlib.import_module("flask_login")
         except ImportError:
             return None
+        global _user_warning_logged
         try:
             user = flask_login.current_user._get_current_object()
-            authenticated = user.is_authenticated
+            authenticated = getattr(user, "is_authenticated", False)
             if callable(authenticated):  # very old Flask-Login: a method
                 authenticated = authenticated()
             if not authenticated:
-                return None
+                return None  # anonymous, or a user class without is_authenticated
             return user.get_id()
         except Exception:
-            _logger().warning(
-                "Could not load the user of the request for request.summary", exc_info=True
-            )
+            # Logged once per process: a broken user loader must not flood the logs.
+            if not _user_warning_logged:
+                _user_warning_logged = True
+                _logger().warning(
+                    "Could not load the user of the request for request.summary "
+                    "(logged once; uid stays empty)",
+                    exc_info=True,
+                )
             return None
 
     # -- views -------------------------------------------------------------------------
@@ -456,9 +551,9 @@ class Dockerflow:
             answer = broken_heartbeat_response(exc)
         response = flask.make_response(flask.jsonify(answer.payload), answer.status_code)
         if answer.passed:
-            heartbeat_passed.send(app, level=answer.level)
+            _send(heartbeat_passed, self, app, answer.level)
             return response
-        heartbeat_failed.send(app, level=answer.level)
+        _send(heartbeat_failed, self, app, answer.level)
         raise HeartbeatFailure(response=response)
 
     def _heartbeat_exception_handler(self, error: HeartbeatFailure) -> flask.Response:
@@ -466,7 +561,7 @@ class Dockerflow:
 
     def _lbheartbeat_view(self) -> ResponseReturnValue:
         """Answer 200 while the process is up; touches no backing service."""
-        return flask.Response(b"", status=200, mimetype="application/json")
+        return "", 200
 
     def _error_view(self) -> ResponseReturnValue:
         """Raise on purpose, so error reporting (logs, Sentry, ...) can be tested.
@@ -476,22 +571,19 @@ class Dockerflow:
         enabled = flask.current_app.config.get("DOCKERFLOW_ENABLE_ERROR_ENDPOINT", True)
         if not parse_bool("DOCKERFLOW_ENABLE_ERROR_ENDPOINT", enabled):
             flask.abort(404)
-        raise RuntimeError("The /__error__ endpoint raised this exception on purpose.")
+        raise_error_endpoint(self.logger)
 
     # -- checks --------------------------------------------------------------------------
 
     def _checks_for(self, app: flask.Flask) -> list[tuple[str, CheckFn]]:
-        """The checks of a heartbeat of ``app``: the extension's own, then those of the
-        process-wide registry not shadowed by name, each bound to ``app``.
+        """The checks of a heartbeat of ``app``: those of :attr:`registry` (the
+        process-wide one unless the extension got its own), each bound to ``app``.
 
         The bound wrappers are cached, so the core runner recognizes a check that is
         still hung from an earlier heartbeat and does not start it again.
         """
-        own = self._registry.get_checks()
-        pairs = list(own.items())
-        pairs.extend(item for item in core_checks.get_checks().items() if item[0] not in own)
         bound = []
-        for name, check in pairs:
+        for name, check in self.registry.get_checks().items():
             cached = self._bound.get((app, name))
             if cached is None or cached[0] is not check:
                 cached = (check, _bind_to_app(app, check))
@@ -526,7 +618,7 @@ class Dockerflow:
             ``DOCKERFLOW_CHECK_TIMEOUT``.
         :returns: the function itself.
         """
-        return self._registry.register(func, name, timeout=timeout)
+        return self.registry.register(func, name, timeout=timeout)
 
     @property
     def checks(self) -> dict[str, CheckFn]:
@@ -540,7 +632,7 @@ class Dockerflow:
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._registry.get_checks()
+        return self.registry.get_checks()
 
     def init_check(self, check: Callable[..., Any], obj: Any) -> CheckFn:
         """Register ``check(obj)`` as a check, e.g. ``init_check(check_redis_connected, client)``.
@@ -553,7 +645,7 @@ class Dockerflow:
             DeprecationWarning,
             stacklevel=2,
         )
-        return self._registry.register_partial(check, obj)
+        return self.registry.register_partial(check, obj)
 
     def version_callback(self, func: F) -> F:
         """Decorate a function that loads the version information, replacing

@@ -42,6 +42,7 @@ from ..request import (
     get_or_generate_request_id,
     get_summary_logger,
     log_summary,
+    raise_error_endpoint,
     request_id_context,
     summary_fields,
 )
@@ -374,5 +375,4 @@ class Dockerflow:
     async def _error_view(self, request: Request) -> HTTPResponse:
         if not self.settings(request.app).enable_error_endpoint:
             raise NotFound(f"Requested URL {request.path} not found")
-        self.logger.error("The __error__ endpoint was called")
-        raise Exception("This is a test exception from the /__error__ endpoint.")
+        raise_error_endpoint(self.logger)

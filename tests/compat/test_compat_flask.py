@@ -1,0 +1,246 @@
+"""Differential scenarios for dockerflow-flask: the same Flask code under the reference
+library and under ours (see ``compat_harness`` for how a scenario runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compat_harness import scenario
+
+
+@scenario
+def test_flask_endpoints(obs: Any) -> None:
+    import json
+    import os
+
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    os.mkdir("app")
+    with open("version.json", "w") as fp:
+        json.dump({"source": "s", "version": "v", "commit": "c", "build": "b"}, fp)
+    app = Flask("compat", root_path=os.path.abspath("app"))
+    Dockerflow(app)
+    client = app.test_client()
+    with obs.capture_logs("logs"):
+        for path in ("/__version__", "/__heartbeat__", "/__lbheartbeat__"):
+            answer = client.get(path, headers={"X-Request-ID": "compat-1"})
+            obs.response(path, answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_error_endpoint_and_view_errors(obs: Any) -> None:
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    Dockerflow(app)
+
+    @app.route("/fail")
+    def fail() -> str:
+        raise ValueError("exception message")
+
+    client = app.test_client()
+    with obs.capture_logs("error_endpoint_logs"):
+        answer = client.get("/__error__")
+    obs.response("error_endpoint", answer.status_code, answer.headers, answer.data, json_body=False)
+    with obs.capture_logs("view_error_logs"):
+        answer = client.get("/fail", headers={"X-Request-ID": "compat-2"})
+    obs.record("view_error_status", answer.status_code)
+
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with obs.capture_logs("propagated_logs"):
+        obs.outcome("error_endpoint_propagated", client.get, "/__error__")
+
+
+@scenario
+def test_flask_request_id_in_pushed_contexts(obs: Any) -> None:
+    import flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = flask.Flask("compat")
+    Dockerflow(app)
+
+    @app.route("/rid")
+    def rid() -> Any:
+        return {"rid": getattr(flask.g, "request_id", "<unset>")}
+
+    client = app.test_client()
+    with obs.capture_logs("app_context_logs"), app.app_context():
+        answer = client.get("/rid", headers={"X-Request-ID": "in-app-context"})
+        obs.response("in_app_context", answer.status_code, answer.headers, answer.data)
+    with obs.capture_logs("test_request_context_logs"), app.test_request_context():
+        answer = client.get("/rid", headers={"X-Request-ID": "in-test-request-context"})
+        obs.response("in_test_request_context", answer.status_code, answer.headers, answer.data)
+    answer = client.get("/rid", headers={"X-Request-ID": "no-context"})
+    obs.response("without_context", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_hooks_driven_by_hand(obs: Any) -> None:
+    import flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = flask.Flask("compat")
+    Dockerflow(app)
+    from dockerflow.logging import request_id_context
+
+    with (
+        obs.capture_logs("logs"),
+        app.test_request_context("/by-hand", headers={"X-Request-ID": "by-hand"}),
+    ):
+        app.preprocess_request()
+        obs.record("g.request_id", getattr(flask.g, "request_id", "<unset>"))
+        obs.record("rid_during", request_id_context.get())
+        response = app.process_response(flask.make_response("ok"))
+        obs.record("status", response.status_code)
+        obs.record("rid_after", request_id_context.get())
+
+
+@scenario
+def test_flask_checks_in_the_default_registry(obs: Any) -> None:
+    import warnings
+
+    import redis
+    from flask import Flask
+    from flask_migrate import Migrate
+    from flask_sqlalchemy import SQLAlchemy
+
+    from dockerflow import checks
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    db = SQLAlchemy(app)
+    migrate = Migrate(app, db)
+    client = redis.Redis(host="127.0.0.1", port=1)  # nothing listens there
+    dockerflow = Dockerflow(app, db=db, redis=client, migrate=migrate)
+    obs.record("registered", sorted(checks.get_checks()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        obs.record("extension_checks", sorted(dockerflow.checks))
+    checks.clear_checks()
+    obs.record("after_clear", sorted(checks.get_checks()))
+    answer = app.test_client().get("/__heartbeat__")
+    obs.response("heartbeat_after_clear", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_heartbeat_signals(obs: Any) -> None:
+    from flask import Flask
+
+    from dockerflow import checks
+    from dockerflow.flask import Dockerflow
+    from dockerflow.flask.signals import heartbeat_failed, heartbeat_passed
+
+    app = Flask("compat")
+    dockerflow = Dockerflow(app)
+    seen: list[str] = []
+
+    def receiver(label: str) -> Any:
+        def receive(sender: Any, level: Any = None, **extra: Any) -> None:
+            seen.append(f"{label}:{level}")
+
+        return receive
+
+    receivers = {
+        "extension": receiver("extension"),
+        "app": receiver("app"),
+        "any": receiver("any"),
+        "failed_app": receiver("failed_app"),
+    }
+    heartbeat_passed.connect(receivers["extension"], sender=dockerflow)
+    heartbeat_passed.connect_via(app)(receivers["app"])
+    heartbeat_passed.connect(receivers["any"])
+    heartbeat_failed.connect_via(app)(receivers["failed_app"])
+    client = app.test_client()
+    client.get("/__heartbeat__")
+    obs.record("after_pass", sorted(seen))
+    seen.clear()
+
+    @checks.register
+    def broken() -> list[Any]:
+        return [checks.Error("down", id="compat.E001")]
+
+    client.get("/__heartbeat__")
+    obs.record("after_fail", sorted(seen))
+
+
+@scenario
+def test_flask_login_user_without_is_authenticated(obs: Any) -> None:
+    from flask import Flask
+    from flask_login import LoginManager, login_user
+
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    app.secret_key = "compat"
+    manager = LoginManager(app)
+
+    class Plain:
+        def get_id(self) -> str:
+            return "plain"
+
+    @manager.user_loader
+    def load(user_id: str) -> Any:
+        return Plain()
+
+    Dockerflow(app)
+
+    @app.route("/login")
+    def login() -> str:
+        login_user(Plain(), force=True)
+        return "ok"
+
+    client = app.test_client()
+    with obs.capture_logs("logs"):
+        statuses = [client.get("/login").status_code for _ in range(3)]
+    obs.record("statuses", statuses)
+
+
+@scenario
+def test_flask_summary_fields(obs: Any) -> None:
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    app.config["DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"] = True
+    Dockerflow(app)
+
+    @app.route("/page")
+    def page() -> str:
+        return "page"
+
+    client = app.test_client()
+    with obs.capture_logs("logs"):
+        client.get(
+            "/page?a=1&b=%20x",
+            headers={"User-Agent": "compat-agent", "Accept-Language": "fr", "X-Request-ID": "r1"},
+        )
+        client.get("/missing")
+        client.post("/page")
+
+
+@scenario
+def test_flask_each_request_in_one_app_context_has_its_own_id(obs: Any) -> None:
+    import flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = flask.Flask("compat")
+    Dockerflow(app)
+
+    @app.route("/rid")
+    def rid() -> Any:
+        return {"rid": getattr(flask.g, "request_id", "<unset>")}
+
+    client = app.test_client()
+    with obs.capture_logs("logs"), app.app_context():
+        for request_id in ("first", "second"):
+            answer = client.get("/rid", headers={"X-Request-ID": request_id})
+            obs.response(request_id, answer.status_code, answer.headers, answer.data)

@@ -51,7 +51,10 @@ def test_flask_example(tmp_path: Path) -> None:
     (flask_error,) = by_type(records, "app")
     assert flask_error["Fields"]["msg"].startswith("Exception on /__error__")
     assert flask_error["Fields"]["rid"] == "flask-error"
-    assert "This is a test exception from the /__error__ endpoint." in flask_error["Fields"]["traceback"]
+    assert (
+        "This is a test exception from the /__error__ endpoint."
+        in flask_error["Fields"]["traceback"]
+    )
     # Gunicorn's own lines are mozlog too, and it listened on loopback only.
     listening = [
         r for r in by_type(records, "gunicorn.error") if "Listening at" in r["Fields"]["msg"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +52,12 @@ MIN_NANOSECONDS = 10**17
 # able to drive the reader's terminal.
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c != 0x09}
 _NEWLINE_CONTROL = {k: v for k, v in _CONTROL.items() if k != 0x0A}
+# Most lines hold none: searching is much faster than translating with a dict.
+_HAS_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]").search
+
+
+def _escape(text: str) -> str:
+    return text.translate(_CONTROL) if _HAS_CONTROL(text) else text
 
 
 def chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -190,11 +197,11 @@ class Pretty:
         text = f"{head}  {message}" if message else head
         if rest:
             text += "  " + " ".join(rest)
-        text = text.translate(_CONTROL)
+        text = _escape(text)
         if self.colour and severity is not None:
             text = f"{COLOURS[severity]}{text}{RESET}"
         for extra in extra_lines:
-            extra = "    " + extra.translate(_CONTROL)
+            extra = "    " + _escape(extra)
             text += "\n" + (f"{DIM}{extra}{RESET}" if self.colour else extra)
         return text
 
@@ -221,9 +228,11 @@ def _text(value: Any) -> str:
 
 def _value(value: Any) -> str:
     if isinstance(value, str):
-        if value and " " not in value and "=" not in value and '"' not in value:
-            return value
-        return json.dumps(value, ensure_ascii=False)
+        if '"' in value or "\\" in value or not value:
+            return json.dumps(value, ensure_ascii=False)
+        if " " in value or "=" in value:
+            return f'"{value}"'
+        return value
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     except (ValueError, TypeError, RecursionError):

@@ -97,7 +97,10 @@ def test_probe_imports_no_framework_and_no_http_client(tmp_path: Path):
     assert "dockerflow.cli._probe" in modules
     frameworks = {"flask", "django", "sanic", "fastapi", "starlette", "werkzeug", "orjson"}
     assert not modules & frameworks
-    assert not {"http.client", "ssl", "email", "argparse", "typing", "urllib.parse"} & modules
+    assert (
+        not {"http.client", "ssl", "email", "argparse", "typing", "urllib.parse", "socket"}
+        & modules
+    )
     assert not {m for m in modules if m.startswith("dockerflow.") and "cli" not in m}
 
 
@@ -148,3 +151,16 @@ def test_anything_else_goes_to_argparse(argv):
         assert result.returncode == 2
         assert "usage: dockerflow" in result.stderr
         assert "error:" in result.stderr
+
+
+def test_probe_over_ipv6_loopback_and_a_host_name(example):
+    """Addresses come from the resolver, one after the other (``localhost``: ::1, 127.0.0.1)."""
+    server = example("sanic")
+    result = dockerflow("probe", f"http://localhost:{server.port}")
+    assert (result.returncode, result.stderr) == (0, "")
+    # Nothing listens on ::1 at this port: refused, named.
+    result = dockerflow("probe", f"http://[::1]:{server.port}/")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"dockerflow probe: http://[::1]:{server.port}/__lbheartbeat__: "
+    )

@@ -318,3 +318,46 @@ def test_check_accepts_the_examples_files():
         result = dockerflow("version-json", "--check", str(path))
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(f"{path}: ok (source=")
+
+
+@pytest.mark.parametrize(
+    ("clone_url", "web_url"),
+    [
+        ("git@github.com:mozilla/app.git", "https://github.com/mozilla/app"),
+        ("ssh://git@gitlab.example.com:2222/group/app.git", "https://gitlab.example.com/group/app"),
+        ("https://x-token:abc@github.com/mozilla/app.git", "https://github.com/mozilla/app"),
+        ("https://git.example.com:8443/app/", "https://git.example.com:8443/app"),
+        ("http://git.internal/app.git", "http://git.internal/app"),
+        ("https://github.com/mozilla/app", "https://github.com/mozilla/app"),
+    ],
+)
+def test_source_urls_are_web_addresses_without_credentials(clone_url, web_url):
+    from dockerflow.cli._version_json import source_url
+
+    assert source_url(clone_url) == web_url
+
+
+def test_version_helpers_of_core(tmp_path: Path):
+    """The public helpers ``--check`` uses, in dockerflow.version."""
+    from dockerflow.version import (
+        VERSION_FIELDS,
+        VersionFileError,
+        get_version,
+        read_version_file,
+        version_problems,
+    )
+
+    assert VERSION_FIELDS == ("source", "version", "commit", "build")
+    good = {"source": "s", "version": "", "commit": "c", "build": "b", "extra": 1}
+    assert version_problems(good) == []
+    assert version_problems([]) == ["must be a JSON object, not list"]
+    assert version_problems({"source": "s", "version": "", "commit": " ", "build": 7}) == [
+        "'commit' is empty",
+        "'build' must be a string, not int",
+    ]
+    with pytest.raises(VersionFileError, match="does not exist"):
+        read_version_file(tmp_path / "version.json")
+    assert get_version(tmp_path) is None  # /__version__'s 404
+    (tmp_path / "version.json").write_text("[" * 100000)
+    with pytest.raises(VersionFileError, match="is not valid JSON"):
+        get_version(tmp_path)  # not a RecursionError

@@ -18,8 +18,10 @@ probe in time.
 
 from __future__ import annotations
 
+# _socket, not socket: the C module is all a probe needs, and socket.py's imports
+# (selectors, enum, collections, ...) would add to every probe's start-up.
+import _socket
 import os
-import socket
 import sys
 import time
 
@@ -162,7 +164,7 @@ def fetch(url: str, timeout: float) -> tuple[int, str, bytes]:
         raise ProbeError(f"no answer within {timeout:g} s") from None
     except ConnectionRefusedError:
         raise ProbeError(f"connection refused on {host}:{port}") from None
-    except socket.gaierror as exc:
+    except _socket.gaierror as exc:
         raise ProbeError(f"cannot resolve {host!r} ({exc.strerror})") from None
     except OSError as exc:
         raise ProbeError(f"{exc.strerror or type(exc).__name__} ({host}:{port})") from None
@@ -175,6 +177,24 @@ def _remaining(deadline: float) -> float:
     return left
 
 
+def _connect(host: str, port: int, deadline: float) -> _socket.socket:
+    """A connected socket to ``host:port``: each address the resolver gives, in turn."""
+    address = host.encode("ascii") if host.isascii() else host
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in _socket.getaddrinfo(
+        address, port, 0, _socket.SOCK_STREAM
+    ):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(_remaining(deadline))
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error or OSError(f"no address for {host}")
+
+
 def _fetch_http(host: str, port: int, target: str, deadline: float) -> tuple[int, str, bytes]:
     host_header = f"[{host}]" if ":" in host else host
     if port != 80:
@@ -183,11 +203,12 @@ def _fetch_http(host: str, port: int, target: str, deadline: float) -> tuple[int
         f"GET {target} HTTP/1.0\r\nHost: {host_header}\r\n"
         "User-Agent: dockerflow-probe\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
     ).encode("latin-1", "replace")
-    address = host.encode("ascii") if host.isascii() else host
-    with socket.create_connection((address, port), timeout=_remaining(deadline)) as sock:  # type: ignore[arg-type]
+    chunks: list[bytes] = []
+    size = 0
+    sock = _connect(host, port, deadline)
+    try:
+        sock.settimeout(_remaining(deadline))
         sock.sendall(request)
-        chunks: list[bytes] = []
-        size = 0
         while size <= MAX_BODY:
             sock.settimeout(_remaining(deadline))
             chunk = sock.recv(65536)
@@ -195,6 +216,8 @@ def _fetch_http(host: str, port: int, target: str, deadline: float) -> tuple[int
                 break
             chunks.append(chunk)
             size += len(chunk)
+    finally:
+        sock.close()
     raw = b"".join(chunks)
     head, sep, body = raw.partition(b"\r\n\r\n")
     if not sep:

@@ -12,7 +12,7 @@ import argparse
 EXIT_CODES = """\
 exit status:
   0  everything passed
-  1  failed (see the message on stderr)
+  1  failed: the report, or the message on stderr, says why
   2  usage error, or an input that cannot be read
 """
 

@@ -331,7 +331,7 @@ PY
         say "  clean install: only $CORE, no third-party package"
     else
         say "  clean install: $(uv pip list -q --python "$py" --format freeze 2>/dev/null |
-            grep -iE '^(dockerflow|django|flask|sanic|blinker|werkzeug)[^=]*==' | tr '\n' ' ')"
+            grep -iE '^(dockerflow|django|flask|sanic|blinker|werkzeug|fastapi|starlette)[^=]*==' | tr '\n' ' ')"
     fi
 
     # Import and smoke-test from an empty directory in isolated mode: nothing of the
@@ -490,6 +490,56 @@ def smoke_sanic():
     expect("sanic GET /__heartbeat__", response.status, 200)
     _, response = app.test_client.get("/__version__")
     expect("sanic GET /__version__", (response.status, response.json), (200, VERSION))
+
+
+def smoke_fastapi():
+    # FastAPI alone (no httpx, no server): the app is called through the ASGI interface.
+    import asyncio
+
+    from fastapi import FastAPI
+
+    from dockerflow.fastapi import router
+    from dockerflow.fastapi.middleware import MozlogRequestSummaryLogger, RequestIdMiddleware
+
+    summary = logging.getLogger("request.summary")
+    summary.addHandler(logging.NullHandler())  # the middleware adds no stdout handler then
+    summary.propagate = False
+    app = FastAPI()
+    app.include_router(router)
+    app.add_middleware(MozlogRequestSummaryLogger)
+    app.add_middleware(RequestIdMiddleware)
+    app.state.APP_DIR = tmp
+
+    async def call(method, path):
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "root_path": "", "headers": [(b"host", b"smoke")], "client": ("127.0.0.1", 1),
+                 "server": ("127.0.0.1", 80)}
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        try:
+            await app(scope, receive, send)
+        except Exception as exc:  # /__error__ raises on to the server after its 500
+            sent.append({"type": "raised", "exc": exc})
+        status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return status, body
+
+    async def main():
+        expect("fastapi GET /__lbheartbeat__", await call("GET", "/__lbheartbeat__"), (200, b'{"status":"ok"}'))
+        status, body = await call("GET", "/__heartbeat__")
+        expect("fastapi GET /__heartbeat__", (status, json.loads(body)["status"]), (200, "ok"))
+        status, body = await call("GET", "/__version__")
+        expect("fastapi GET /__version__", (status, json.loads(body)), (200, VERSION))
+        expect("fastapi GET /__error__", (await call("GET", "/__error__"))[0], 500)
+
+    asyncio.run(main())
 
 
 smoke_core()

@@ -17,10 +17,11 @@
 #
 # Corners:
 #     oldest    Python 3.10, Django 4.2, Flask 2.3 (Werkzeug 2.3), Sanic 23.12 LTS
-#               (sanic-testing 23.12), and the LOWEST dockerflow-core each framework package
+#               (sanic-testing 23.12), FastAPI 0.100 (Starlette 0.27), and the LOWEST dockerflow-core each framework package
 #               allows (its `dockerflow-core>=X` bound): the workspace's core when that is X,
 #               else the tree of the tag dockerflow-core-vX, else dockerflow-core==X from PyPI
-#     newest    Python 3.13, Django 6.x, Flask 3.x, Sanic 25.x, the workspace's dockerflow-core
+#     newest    Python 3.13, Django 6.x, Flask 3.x, Sanic 25.x, the newest FastAPI, the
+#               workspace's dockerflow-core
 #     django52  Python 3.11, Django 5.2 LTS
 #     flask3    Python 3.12, Flask 3.x with the oldest Werkzeug 3
 #     sanic2412 Python 3.11, Sanic 24.12 LTS
@@ -41,7 +42,7 @@ export UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
 # The corner's interpreter is chosen explicitly; a UV_PYTHON from the caller must not win.
 unset UV_PYTHON VIRTUAL_ENV
 
-ALL_FRAMEWORKS=(django flask sanic)
+ALL_FRAMEWORKS=(django flask sanic fastapi)
 only_frameworks=""
 custom_python="" custom_pins="" custom_core=workspace
 pytest_args=()
@@ -61,12 +62,12 @@ usage() {
 # corner NAME: sets PY (minor version), CORE (workspace|lowest) and PIN_<fw> (requirements;
 # an empty PIN_<fw> leaves the framework out of the corner).
 corner() {
-    PIN_django="" PIN_flask="" PIN_sanic="" PIN_core="" CORE=workspace
+    PIN_django="" PIN_flask="" PIN_sanic="" PIN_fastapi="" PIN_core="" CORE=workspace
     case $1 in
     custom)
         PY=$custom_python CORE=$custom_core
-        [[ $only_frameworks =~ ^(core|django|flask|sanic)$ ]] ||
-            fail "the custom corner needs --frameworks with exactly one of core, django, flask, sanic"
+        [[ $only_frameworks =~ ^(core|django|flask|sanic|fastapi)$ ]] ||
+            fail "the custom corner needs --frameworks with exactly one of core, django, flask, sanic, fastapi"
         [ -n "$PY" ] || fail "the custom corner needs --python X.Y"
         [[ $CORE =~ ^(workspace|lowest)$ ]] || fail "--core must be workspace or lowest, not '$CORE'"
         [ "$only_frameworks" = core ] && [ "$CORE" = lowest ] && fail "--core lowest needs a framework"
@@ -77,12 +78,14 @@ corner() {
         PIN_django="django==4.2.*"
         PIN_flask="flask==2.3.* werkzeug==2.3.*"
         PIN_sanic="sanic==23.12.* sanic-testing==23.12.*"
+        PIN_fastapi="fastapi==0.100.* httpx<0.28"  # Starlette 0.27's TestClient predates httpx 0.28
         ;;
     newest)
         PY=3.13
         PIN_django="django>=6,<7 orjson"  # tests/core runs here: the fast JSON path too
         PIN_flask="flask>=3,<4"
         PIN_sanic="sanic>=25,<26"
+        PIN_fastapi="fastapi>=0.100"
         ;;
     django52) PY=3.11 PIN_django="django==5.2.*" ;;
     flask3) PY=3.12 PIN_flask="flask==3.0.* werkzeug==3.0.*" ;;
@@ -99,6 +102,7 @@ deps_for() {
     django) printf '%s\n' "django-redis>=5.4" "uvicorn>=0.30" ;;
     flask) printf '%s\n' "flask-sqlalchemy>=3.0" "flask-migrate>=4.0" "flask-login>=0.6.3" "flask-redis>=0.4" "blinker>=1.6" ;;
     sanic) printf '%s\n' "sanic-testing>=23.12" "sanic-redis>=0.5" ;;
+    fastapi) printf '%s\n' "uvicorn>=0.30" "httpx>=0.24" "sqlalchemy[asyncio]>=2.0" ;;
     esac
 }
 
@@ -213,7 +217,7 @@ run_one() {
         return
     fi
     say "[$name] $(uv pip list -q --python "$venv/bin/python" --format freeze 2>/dev/null |
-        grep -iE '^(dockerflow-core|django|flask|werkzeug|sanic|sanic-testing)==' | tr '\n' ' ')"
+        grep -iE '^(dockerflow-core|django|flask|werkzeug|sanic|sanic-testing|fastapi|starlette)==' | tr '\n' ' ')"
     local -a paths=()
     [ "$with_core_tests" = 1 ] && [ -d tests/core ] && paths+=(tests/core)
     if [ "$fw" = core ]; then

@@ -107,6 +107,13 @@ def start_test_server(mode: str, tmp_path: Path) -> Process:
     )
 
 
+def start_perl_server(tmp_path: Path, mode: str = "") -> Process:
+    """``dockerflow_server.pl``: a Dockerflow service written in Perl, on a free port."""
+    port = free_port()
+    command = ["perl", str(HERE / "dockerflow_server.pl"), str(port), *([mode] if mode else [])]
+    return start("perl server", command, port, tmp_path / f"perl{mode}.log")
+
+
 def start_example(name: str, tmp_path: Path) -> Process:
     """The example app ``examples/NAME``, its module served directly on loopback."""
     port = free_port()

@@ -12,16 +12,25 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from cli_support import Process, start_example, start_test_server  # noqa: E402
+from cli_support import (  # noqa: E402
+    Process,
+    start_example,
+    start_perl_server,
+    start_test_server,
+)
 
 
 @pytest.fixture
 def test_server(tmp_path: Path) -> Iterator[Callable[[str], Process]]:
-    """``test_server(mode)``: a server of ``cli_servers.py``, stopped by pid afterwards."""
+    """``test_server(mode)``: a server of ``cli_servers.py`` (or ``perl``, ``perl:MODE``:
+    ``dockerflow_server.pl``), stopped by pid afterwards."""
     started: list[Process] = []
 
     def start(mode: str) -> Process:
-        server = start_test_server(mode, tmp_path)
+        if mode.startswith("perl"):
+            server = start_perl_server(tmp_path, mode.partition(":")[2])
+        else:
+            server = start_test_server(mode, tmp_path)
         started.append(server)
         return server
 

@@ -125,3 +125,27 @@ def test_check_usage_error():
     result = dockerflow("check", "ftp://example.com")
     assert result.returncode == 2
     assert result.stderr == "dockerflow check: not an http(s) URL: 'ftp://example.com'\n"
+
+
+def test_check_a_service_in_another_language(test_server):
+    """Perl, HTTP/1.1 chunked bodies, a warning that answers 200, an echoed request id."""
+    server = test_server("perl")
+    status, rules, data = report(server.url)
+    assert (status, data["passed"]) == (0, True)
+    assert {rule["result"] for rule in rules.values()} == {"pass"}
+    assert rules["heartbeat.body"]["detail"] == "status 'warning', 2 checks"
+    assert rules["request-id.echo"]["detail"] == "X-Request-ID echoed"
+    probe = dockerflow("probe", "--heartbeat", server.url)
+    assert (probe.returncode, probe.stderr) == (0, "")
+
+
+def test_check_a_warning_must_answer_200(test_server):
+    server = test_server("perl:warning-503")
+    status, rules, _ = report(server.url)
+    assert status == 1
+    failed = [rule_id for rule_id, rule in rules.items() if rule["result"] == "fail"]
+    assert failed == ["heartbeat.status-matches"]
+    assert rules["heartbeat.status-matches"]["detail"] == "503 for status 'warning', expected 200"
+    probe = dockerflow("probe", "--heartbeat", server.url)
+    assert probe.returncode == 1
+    assert probe.stderr.strip().endswith("503 Service Unavailable; status 'warning'")

@@ -146,8 +146,8 @@ def start_example(name: str, tmp_path: Path) -> Process:
         command += ["--bind", f"127.0.0.1:{port}", "--workers", "2"]
     elif name == "fastapi":
         command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1"]
-        command += ["--port", str(port)]
-        env = {"PORT": str(port), "VERSION_PATH": str(here)}
+        command += ["--port", str(port), "--log-config", "logging.json"]
+        env = {"PORT": str(port), "APP_DIR": str(here)}
     else:
         raise ValueError(name)
     server = start(f"example {name}", command, port, log, cwd=here, env=env)

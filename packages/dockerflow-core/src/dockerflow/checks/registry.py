@@ -5,17 +5,17 @@ A *check* is a callable taking no arguments that returns an iterable of
 well). It may be a plain function or an ``async def`` coroutine function.
 
 Checks are kept in a :class:`CheckRegistry`. The module-level functions
-(:func:`register`, :func:`get_checks`, :func:`clear_checks`, ...) work on a default
+(:func:`~dockerflow.checks.register`, :func:`~dockerflow.checks.get_checks`, :func:`~dockerflow.checks.clear_checks`, ...) work on a default
 registry shared by the process, as the reference documentation describes; a
 framework integration gives each application a registry of its own so two apps in
 one process never share checks.
 
-Running checks (:func:`run_checks`, :func:`run_checks_async`):
+Running checks (:func:`~dockerflow.checks.run_checks`, :func:`~dockerflow.checks.run_checks_async`):
 
 * every check runs concurrently: sync checks on a bounded thread pool, async
   checks as tasks on the running event loop;
-* every check is bounded by a timeout (:data:`DEFAULT_CHECK_TIMEOUT` seconds, or
-  the ``timeout`` given to the run, or the one given to :func:`register` for that
+* every check is bounded by a timeout (:data:`~dockerflow.checks.DEFAULT_CHECK_TIMEOUT` seconds, or
+  the ``timeout`` given to the run, or the one given to :func:`~dockerflow.checks.register` for that
   check). A check that raises or times out becomes an error message with a stable
   ID from :mod:`dockerflow.health`; its exception is logged with its traceback.
   A run never raises because of a check and never waits longer than the timeout;
@@ -24,7 +24,7 @@ Running checks (:func:`run_checks`, :func:`run_checks_async`):
 * a check still running past its timeout from an earlier run (hung on a dead socket,
   say) gets one fresh run beside it, whose result is the answer: a service that came
   back is seen at once instead of the stale run being reported. Never more than
-  :data:`MAX_RUNS_PER_CHECK` (two) runs of one check are in flight in a process,
+  :data:`~dockerflow.checks.registry.MAX_RUNS_PER_CHECK` (two) runs of one check are in flight in a process,
   threads and tasks alike; when both are overdue, the fresh run starts as soon as
   one of them ends, within the timeout, else the check is reported timed out;
 * results keep the order the checks were given in; messages whose ID is silenced
@@ -325,7 +325,7 @@ class _Flight:
         return now - self.started >= self.seconds
 
 
-#: The runs in flight of each check (at most :data:`MAX_RUNS_PER_CHECK`), by check.
+#: The runs in flight of each check (at most :data:`~dockerflow.checks.registry.MAX_RUNS_PER_CHECK`), by check.
 _inflight: dict[Hashable, list[_Flight]] = {}
 # Reentrant: a done callback added to a finished future runs at once, in the caller.
 _inflight_lock = threading.RLock()
@@ -354,7 +354,7 @@ async def to_check_thread(fn: Callable[..., Any], *args: Any) -> Any:
     process from exiting. Called from a check the runner started, the thread counts as
     part of that run until it returns, even when the check itself was cancelled at its
     timeout: a hung blocking call keeps its run in flight, so the runner never starts
-    more than :data:`MAX_RUNS_PER_CHECK` runs of the check.
+    more than :data:`~dockerflow.checks.registry.MAX_RUNS_PER_CHECK` runs of the check.
     """
     future = _executor().submit(fn, *args)
     flight = _current_flight.get()
@@ -421,7 +421,7 @@ def _claim(
     """Decide how a new run of ``fn`` gets its result, and start a run if needed.
 
     * a run in flight that is not overdue is joined: ``(that run, False, [])``;
-    * otherwise, with fewer than :data:`MAX_RUNS_PER_CHECK` runs in flight, a fresh
+    * otherwise, with fewer than :data:`~dockerflow.checks.registry.MAX_RUNS_PER_CHECK` runs in flight, a fresh
       run is started by ``start`` (which sets the flight's future):
       ``(the new run, True, [])``;
     * otherwise every run in flight is overdue and there is no room:
@@ -598,7 +598,7 @@ def run_checks(
     A check already running because of a concurrent run, and not yet past its timeout,
     is joined, not started a second time. A check still running past its timeout (from
     an earlier heartbeat) gets one fresh run beside it, whose result is the answer. With
-    :data:`MAX_RUNS_PER_CHECK` runs of a check in flight, all overdue, the fresh run
+    :data:`~dockerflow.checks.registry.MAX_RUNS_PER_CHECK` runs of a check in flight, all overdue, the fresh run
     starts when one of them ends, if that happens within the timeout; otherwise the
     check is reported timed out.
     """
@@ -683,7 +683,7 @@ async def run_checks_async(
 
     Async checks run as tasks on the loop; sync checks run on the bounded thread pool,
     so a slow sync check never blocks the loop. Same arguments and guarantees as
-    :func:`run_checks`, the limit of :data:`MAX_RUNS_PER_CHECK` runs per check
+    :func:`run_checks`, the limit of :data:`~dockerflow.checks.registry.MAX_RUNS_PER_CHECK` runs per check
     included (async tasks and threads alike).
     """
     timeout = _validate_timeout(timeout)

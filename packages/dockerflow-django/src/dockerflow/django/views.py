@@ -272,7 +272,7 @@ def error_endpoint_enabled() -> bool:
 def error(request: Any) -> Any:
     """Raise an exception, to check that errors reach your error reporting.
 
-    :raises Http404: when ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT`` is off.
+    :raises django.http.Http404: when ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT`` is off.
     """
     if not error_endpoint_enabled():
         raise Http404("The __error__ endpoint is disabled")

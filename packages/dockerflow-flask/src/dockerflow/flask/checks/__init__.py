@@ -23,8 +23,9 @@ Check                            Registered for             Check IDs it may rep
 SQLAlchemy, Alembic and redis-py are imported only when a check runs, so this
 module, like the rest of :mod:`dockerflow.flask`, works with Flask alone.
 
-The message classes :class:`Debug`, :class:`Info`, :class:`Warning`,
-:class:`Error` and :class:`Critical` (and the level constants) are re-exported
+The message classes :class:`~dockerflow.checks.Debug`, :class:`~dockerflow.checks.Info`,
+:class:`~dockerflow.checks.Warning`, :class:`~dockerflow.checks.Error` and
+:class:`~dockerflow.checks.Critical` (and the level constants) are re-exported
 from :mod:`dockerflow.checks` for writing your own checks::
 
     from dockerflow.flask import checks

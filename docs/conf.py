@@ -95,6 +95,13 @@ autodoc_preserve_defaults = True
 # Only optional third-party extras may be mocked, never our own modules: every
 # dockerflow.* module must import for real, or the build fails.
 autodoc_mock_imports: list[str] = []
+
+# dockerflow.django's modules hold ``django.conf.settings``; Sphinx 8 (Python 3.10)
+# evaluates it when it sorts module members, which needs configured settings.
+from django.conf import settings as _django_settings  # noqa: E402
+
+if not _django_settings.configured:
+    _django_settings.configure()
 for optional in (
     "orjson",
     "flask_sqlalchemy",

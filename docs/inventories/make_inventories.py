@@ -47,12 +47,35 @@ _PY_LOGGING = "library/logging.html"
 ENTRIES: dict[str, list[tuple[str, str, str]]] = {
     "python": [
         *(
-            (f"collections.abc.{name}", "py:class", f"library/collections.abc.html#collections.abc.{name}")
+            (module, "py:module", f"library/{module}.html#module-{module}")
+            for module in (
+                "argparse",
+                "asyncio",
+                "contextvars",
+                "http.client",
+                "json",
+                "logging",
+                "logging.config",
+                "multiprocessing",
+                "socket",
+                "ssl",
+                "urllib.parse",
+            )
+        ),
+        *(
+            (
+                f"collections.abc.{name}",
+                "py:class",
+                f"library/collections.abc.html#collections.abc.{name}",
+            )
             for name in ("Awaitable", "Callable", "Collection", "Iterable", "Iterator", "Mapping")
         ),
+        ("asyncio.to_thread", "py:function", "library/asyncio-task.html#asyncio.to_thread"),
         ("contextvars.ContextVar", "py:class", "library/contextvars.html#contextvars.ContextVar"),
         ("json.JSONEncoder", "py:class", "library/json.html#json.JSONEncoder"),
-        ("logging", "py:module", f"{_PY_LOGGING}#module-logging"),
+        # How Sphinx 8 (the last on Python 3.10) names these: by their defining module.
+        ("json.encoder.JSONEncoder", "py:class", "library/json.html#json.JSONEncoder"),
+        ("_contextvars.ContextVar", "py:class", "library/contextvars.html#contextvars.ContextVar"),
         *(
             (f"logging.{name}", "py:class", f"{_PY_LOGGING}#logging.{name}")
             for name in ("Filter", "Formatter", "Handler", "LogRecord", "Logger", "StreamHandler")
@@ -62,11 +85,18 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
             for name in ("Logger.handle", "Logger.info", "StreamHandler.emit", "Handler.emit")
         ),
         ("logging.getLogger", "py:function", f"{_PY_LOGGING}#logging.getLogger"),
-        ("logging.setLogRecordFactory", "py:function", f"{_PY_LOGGING}#logging.setLogRecordFactory"),
+        (
+            "logging.setLogRecordFactory",
+            "py:function",
+            f"{_PY_LOGGING}#logging.setLogRecordFactory",
+        ),
         ("logging.lastResort", "py:data", f"{_PY_LOGGING}#logging.lastResort"),
-        ("logging.config", "py:module", "library/logging.config.html#module-logging.config"),
         *(
-            (f"logging.config.{name}", "py:function", f"library/logging.config.html#logging.config.{name}")
+            (
+                f"logging.config.{name}",
+                "py:function",
+                f"library/logging.config.html#logging.config.{name}",
+            )
             for name in ("dictConfig", "fileConfig")
         ),
         ("os.PathLike", "py:class", "library/os.html#os.PathLike"),
@@ -81,7 +111,11 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
         # How autodoc names the base class of our AppConfig: its defining module.
         ("django.apps.config.AppConfig", "py:class", "ref/applications/#django.apps.AppConfig"),
         ("django.core.checks", "py:module", "ref/checks/#module-django.core.checks"),
-        ("django.core.checks.register", "py:function", "topics/checks/#django.core.checks.register"),
+        (
+            "django.core.checks.register",
+            "py:function",
+            "topics/checks/#django.core.checks.register",
+        ),
         ("django.http.Http404", "py:exception", "topics/http/views/#django.http.Http404"),
     ],
     "flask": [

@@ -52,7 +52,7 @@ INTENDED: tuple[Intended, ...] = (
         path="version.*",
         reason="The reference answers a missing version.json with 200 and null: a probe "
         "cannot tell a build without version information from one with it.",
-        migration="**A missing ``version.json`` answers 404**",
+        migration="**A missing** ``version.json`` **answers 404**",
     ),
     Intended(
         scenarios="fastapi_summary_of_an_exception",

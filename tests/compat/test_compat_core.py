@@ -244,3 +244,86 @@ def test_core_checks_registry(obs: Any) -> None:
     obs.record("level_text", checks.level_to_text(results.level))
     checks.clear_checks()
     obs.record("after_clear", sorted(checks.get_checks()))
+
+
+@scenario
+def test_core_mozlog_handler_name(obs: Any) -> None:
+    import io
+    import json
+    import logging
+    import logging.config
+
+    from dockerflow.logging import MozlogHandler
+
+    seen: list[Any] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(getattr(record, "logger_name", "<unset>"))
+
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "formatters": {"json": {"()": "dockerflow.logging.JsonLogFormatter"}},
+            "handlers": {
+                "console": {
+                    "class": "dockerflow.logging.MozlogHandler",
+                    "name": "myproject",
+                    "formatter": "json",
+                    "stream": "ext://sys.stderr",
+                },
+            },
+            "loggers": {"myproject": {"handlers": ["console"], "level": "INFO"}},
+        }
+    )
+    logger = logging.getLogger("myproject")
+    handler = logger.handlers[0]
+    obs.record("dictconfig.logger_name", getattr(handler, "logger_name", "<missing>"))
+    stream = io.StringIO()
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    logger.addHandler(Keep())
+    logger.info("hello")
+    obs.record("dictconfig.line", json.loads(stream.getvalue()))
+    obs.record("dictconfig.seen_by_the_next_handler", seen)
+
+    direct = io.StringIO()
+    plain = MozlogHandler(direct, name="direct")
+    obs.record("plain.logger_name", plain.logger_name)
+    other = logging.getLogger("other")
+    other.propagate = False
+    other.addHandler(plain)
+    other.warning("w")
+    obs.record("plain.line", json.loads(direct.getvalue()))
+
+
+@scenario
+def test_core_mozlog_handler_fileconfig(obs: Any) -> None:
+    import json
+    import logging
+    import logging.config
+    import sys
+
+    with open("logging.ini", "w") as fp:
+        fp.write(
+            "[loggers]\nkeys=root,app\n\n"
+            "[handlers]\nkeys=mozlog\n\n"
+            "[formatters]\nkeys=json\n\n"
+            "[logger_root]\nlevel=WARNING\nhandlers=\n\n"
+            "[logger_app]\nlevel=INFO\nhandlers=mozlog\nqualname=app\npropagate=0\n\n"
+            "[handler_mozlog]\nclass=dockerflow.logging.MozlogHandler\nformatter=json\n"
+            "args=(sys.stderr, 'from-ini')\n\n"
+            "[formatter_json]\nclass=dockerflow.logging.MozlogFormatter\n"
+        )
+    outcome = obs.outcome("fileconfig", logging.config.fileConfig, "logging.ini")
+    del outcome
+    logger = logging.getLogger("app")
+    handlers = logger.handlers
+    obs.record("handler_names", [getattr(h, "logger_name", "<missing>") for h in handlers])
+    if handlers:
+        import io
+
+        stream = io.StringIO()
+        handlers[0].setStream(stream)  # type: ignore[attr-defined]
+        logger.info("from %s", "ini")
+        obs.record("line", json.loads(stream.getvalue()))
+    sys.stderr.flush()

@@ -78,7 +78,8 @@ def test_the_direct_line_is_the_line_of_the_record(summary_logger):
 
 
 def test_log_summary_writes_directly_to_stream_handlers(summary_logger, monkeypatch):
-    handler, stream = _stream_handler(MozlogHandler)
+    stream = io.StringIO()
+    handler = MozlogHandler(stream, name="svc")
     summary_logger.handlers[:] = [handler]
     made = []
     factory = logging.getLogRecordFactory()
@@ -222,3 +223,27 @@ def test_a_failing_stream_is_reported_by_the_handler(summary_logger, capsys):
     assert write_fields(summary_logger, logging.INFO, _fields())
     err = capsys.readouterr().err
     assert "--- Logging error ---" in err and "disk full" in err
+
+
+def test_the_direct_path_writes_the_mozlog_handlers_name_as_the_record_path_does(summary_logger):
+    # A MozlogHandler's name wins over its formatter's, and the handlers after it write
+    # it too (it set record.logger_name); the handlers before it do not.
+    before, before_stream = _stream_handler()
+    named = MozlogHandler(io.StringIO(), name="named")
+    named.setFormatter(MozlogFormatter(logger_name="formatter-name"))
+    after, after_stream = _stream_handler()
+    summary_logger.handlers[:] = [before, named, after]
+    assert write_fields(summary_logger, logging.INFO, _fields())
+    direct = [_lines(s)[0]["Logger"] for s in (before_stream, named.stream, after_stream)]
+    assert direct == ["svc", "named", "named"]
+
+    for stream in (before_stream, named.stream, after_stream):
+        stream.seek(0)
+        stream.truncate()
+    summary_logger.handle(
+        summary_logger.makeRecord(
+            SUMMARY_LOGGER_NAME, logging.INFO, __file__, 0, "", (), None, extra=_fields()
+        )
+    )
+    through_logging = [_lines(s)[0]["Logger"] for s in (before_stream, named.stream, after_stream)]
+    assert through_logging == direct

@@ -321,6 +321,75 @@ def test_mozlog_handler_in_dict_config():
     assert (out["Logger"], out["Fields"]["msg"]) == ("cfg", "configured")
 
 
+def test_mozlog_handler_name_wins_over_an_attached_formatter_in_dict_config():
+    stream = io.StringIO()
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.logger_name)  # type: ignore[attr-defined]
+
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "dockerflow.logging.MozlogFormatter"}},
+            "handlers": {
+                "mozlog": {
+                    "class": "dockerflow.logging.MozlogHandler",
+                    "name": "myproject",
+                    "formatter": "json",
+                    "stream": stream,
+                },
+                "keep": {"()": lambda: Keep()},
+            },
+            "loggers": {
+                "cfgname": {"handlers": ["mozlog", "keep"], "level": "INFO", "propagate": False}
+            },
+        }
+    )
+    logger = logging.getLogger("cfgname")
+    try:
+        assert logger.handlers[0].logger_name == "myproject"  # type: ignore[attr-defined]
+        logger.info("configured")
+    finally:
+        _reset_logger("cfgname")
+    out = json.loads(stream.getvalue())
+    assert (out["Logger"], out["Fields"]["msg"]) == ("myproject", "configured")
+    assert "logger_name" not in out["Fields"]
+    assert seen == ["myproject"]  # the handlers after it see the name on the record
+
+
+def test_mozlog_handler_in_file_config(tmp_path):
+    ini = tmp_path / "logging.ini"
+    ini.write_text(
+        "[loggers]\nkeys=root,fromini\n\n"
+        "[handlers]\nkeys=mozlog\n\n"
+        "[formatters]\nkeys=json\n\n"
+        "[logger_root]\nlevel=WARNING\nhandlers=\n\n"
+        "[logger_fromini]\nlevel=INFO\nhandlers=mozlog\nqualname=fromini\npropagate=0\n\n"
+        "[handler_mozlog]\nclass=dockerflow.logging.MozlogHandler\nformatter=json\n"
+        "args=(sys.stderr, 'from-ini')\n\n"
+        "[formatter_json]\nclass=dockerflow.logging.MozlogFormatter\n"
+    )
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    logging.config.fileConfig(ini, disable_existing_loggers=False)
+    root.handlers[:] = saved_handlers  # fileConfig replaced the root's (pytest's) handlers
+    root.setLevel(saved_level)
+    logger = logging.getLogger("fromini")
+    stream = io.StringIO()
+    try:
+        (handler,) = logger.handlers
+        assert isinstance(handler, MozlogHandler) and handler.logger_name == "from-ini"
+        handler.setStream(stream)
+        logger.info("from %s", "ini")
+    finally:
+        _reset_logger("fromini")
+    out = json.loads(stream.getvalue())
+    assert (out["Logger"], out["Fields"]["msg"]) == ("from-ini", "from ini")
+
+
 def test_request_id_filter_adds_rid():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

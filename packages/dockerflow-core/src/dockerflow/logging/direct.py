@@ -95,13 +95,19 @@ def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> 
     timestamp = time.time_ns()
     process = _pid if logging.logProcesses else None
     formatted_by = line = None
+    # A MozlogHandler sets record.logger_name as it emits: its name is the Logger of its
+    # line and of the lines of every handler after it (as on the record path).
+    handler_name: Any = None
+    written_name: Any = None
     for handler in handlers:
         formatter = handler.formatter
-        if formatter is not formatted_by:  # usually one formatter for every handler
-            formatted_by = formatter
-            line = formatter._plain_line(
-                logger.name, level, process, timestamp, fields, formatter.logger_name
-            )
+        if type(handler) is MozlogHandler:
+            handler_name = handler.logger_name
+        name = formatter.logger_name if handler_name is None else handler_name
+        # Usually one formatter and one name for every handler: one line.
+        if formatter is not formatted_by or name is not written_name:
+            formatted_by, written_name = formatter, name
+            line = formatter._plain_line(logger.name, level, process, timestamp, fields, name)
         handler.acquire()
         try:
             stream = handler.stream

@@ -37,7 +37,7 @@ from typing import Any, TypeVar, overload
 
 import flask
 from blinker import Signal
-from flask.globals import _cv_app
+from flask.globals import _cv_app, _cv_request
 from flask.signals import got_request_exception
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import InternalServerError
@@ -267,6 +267,42 @@ class _RequestState:
         self.token: contextvars.Token[str | None] | None = None
 
 
+def _wrap_hooks(app: flask.Flask, extension: Dockerflow) -> None:
+    """Make ``app.preprocess_request()`` and ``app.process_response()`` do the
+    middleware's work for a request that did not come through it.
+
+    Flask's testing documentation drives a request through its hooks by hand, inside
+    ``app.test_request_context()``: the id is set (``g.request_id``) and the
+    ``request.summary`` logged as for a request served. A request that came through the
+    middleware already has its state, and costs these wrappers one lookup each:
+    cheaper than a ``before_request`` and an ``after_request`` function, which Flask
+    would call (and check for coroutines) on every request.
+    """
+    if getattr(app.preprocess_request, "_dockerflow", False):
+        return  # init_app called again on the same app
+    preprocess = app.preprocess_request
+    process = app.process_response
+
+    def preprocess_request() -> Any:
+        ctx = _cv_request.get(None)
+        if ctx is not None and _STATE_KEY not in ctx.request.environ:
+            extension._start_by_hand(ctx.request)
+        return preprocess()
+
+    def process_response(response: flask.Response) -> flask.Response:
+        response = process(response)
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            state = ctx.request.environ.get(_STATE_KEY)
+            if state is not None and state.by_hand and not state.logged:
+                extension._finish_by_hand(app, state, response.status_code)
+        return response
+
+    preprocess_request._dockerflow = True  # type: ignore[attr-defined]
+    app.preprocess_request = preprocess_request  # type: ignore[method-assign]
+    app.process_response = process_response  # type: ignore[method-assign]
+
+
 def _send(signal: Signal, extension: Dockerflow, app: flask.Flask, level: int) -> None:
     """Send a heartbeat signal so that each receiver runs exactly once, whether it was
     connected to the extension (the reference's sender), to the application (as its
@@ -410,8 +446,6 @@ class Dockerflow:
         blueprint.add_url_rule("/__lbheartbeat__", "lbheartbeat", self._lbheartbeat_view)
         blueprint.add_url_rule("/__error__", "error", self._error_view)
         blueprint.app_errorhandler(HeartbeatFailure)(self._heartbeat_exception_handler)
-        blueprint.before_app_request(self._before_request)
-        blueprint.after_app_request(self._after_request)
         app.register_blueprint(blueprint)
 
         # The request id, timing, status, user and summary come from a WSGI middleware,
@@ -420,37 +454,31 @@ class Dockerflow:
         app.app_ctx_globals_class = _globals_with_request_id(app.app_ctx_globals_class)
         got_request_exception.connect(_note_exception, app, weak=False)
         app.wsgi_app = _RequestMiddleware(app.wsgi_app, self, app)  # type: ignore[method-assign]
+        _wrap_hooks(app, self)
 
         app.extensions["dockerflow"] = self
 
     # -- request.summary -------------------------------------------------------------
 
-    def _before_request(self) -> None:
-        # A request that came through the middleware has its state: nothing to do. One
-        # driven through Flask's hooks by hand (``app.preprocess_request()`` inside
-        # ``app.test_request_context()``) gets its id and timing here.
-        environ = flask.request.environ
-        if _STATE_KEY not in environ:
-            start = time.perf_counter()
-            token = request_id_context.set(None)
-            rid = extract_request_id(flask.request)
-            state = environ[_STATE_KEY] = _RequestState(start, rid, by_hand=True)
-            state.token = token
+    def _start_by_hand(self, request: flask.Request) -> None:
+        # A request driven through Flask's hooks by hand (``app.preprocess_request()``
+        # inside ``app.test_request_context()``) gets its id and timing here.
+        start = time.perf_counter()
+        token = request_id_context.set(None)
+        rid = extract_request_id(request)
+        state = request.environ[_STATE_KEY] = _RequestState(start, rid, by_hand=True)
+        state.token = token
 
-    def _after_request(self, response: flask.Response) -> flask.Response:
-        state = flask.request.environ.get(_STATE_KEY)
-        if state is not None and state.by_hand and not state.logged:
-            app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
-            _log_summary_now(self, app, state, response.status_code)
-            if state.token is not None:
-                # The request is over: later records of the caller (a test) must not
-                # carry its id.
-                try:
-                    request_id_context.reset(state.token)
-                except ValueError:  # set in another context
-                    request_id_context.set(None)
-                state.token = None
-        return response
+    def _finish_by_hand(self, app: flask.Flask, state: _RequestState, code: int) -> None:
+        _log_summary_now(self, app, state, code)
+        if state.token is not None:
+            # The request is over: later records of the caller (a test) must not carry
+            # its id.
+            try:
+                request_id_context.reset(state.token)
+            except ValueError:  # set in another context
+                request_id_context.set(None)
+            state.token = None
 
     def _summary(
         self, app: flask.Flask, environ: dict[str, Any], state: _RequestState

@@ -83,13 +83,6 @@ INTENDED: tuple[Intended, ...] = (
         migration="**One handler, however many apps**",
     ),
     Intended(
-        scenarios="fastapi_*",
-        path="logs*.fields.logger_name",
-        reason="The reference's MozlogHandler writes logger_name onto the records it "
-        "handles, which garbles what every other handler of the record writes.",
-        migration="**Records are left as logged**",
-    ),
-    Intended(
         scenarios="fastapi_summary_records",
         path="*rid",
         reason="The reference looks the configured request-id header up, capitals and all, "

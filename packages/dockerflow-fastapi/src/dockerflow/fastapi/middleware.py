@@ -94,8 +94,8 @@ class RequestIdMiddleware:
     (too long, control characters, spaces, non-ASCII) is replaced by a new UUID4 and
     never logged.
 
-    The id is set in :data:`dockerflow.logging.request_id_context` for the rest of the
-    request, so :class:`~dockerflow.logging.RequestIdLogFilter` puts it on every record
+    The id is set in :data:`dockerflow.request.request_id_context` (also importable from :mod:`dockerflow.logging`) for the rest of the
+    request, so :class:`~dockerflow.request.RequestIdLogFilter` puts it on every record
     logged while the request is handled (as ``rid``), the ``request.summary`` and the
     server's own traceback of an unhandled exception included.
 
@@ -201,7 +201,7 @@ class MozlogRequestSummaryLogger:
 
         :param status: the HTTP status the app answered with (``None`` when it sent
             no response).
-        :param start: the :func:`time.perf_counter` reading when the request arrived.
+        :param start: the ``time.perf_counter()`` reading when the request arrived.
         :param exc: the exception the app raised, if any.
 
         Override it in a subclass to add fields.

@@ -68,7 +68,15 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
                 "py:class",
                 f"library/collections.abc.html#collections.abc.{name}",
             )
-            for name in ("Awaitable", "Callable", "Collection", "Iterable", "Iterator", "Mapping")
+            for name in (
+                "Awaitable",
+                "Callable",
+                "Collection",
+                "Iterable",
+                "Iterator",
+                "Mapping",
+                "MutableMapping",
+            )
         ),
         ("asyncio.to_thread", "py:function", "library/asyncio-task.html#asyncio.to_thread"),
         ("contextvars.ContextVar", "py:class", "library/contextvars.html#contextvars.ContextVar"),

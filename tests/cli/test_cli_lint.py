@@ -38,6 +38,16 @@ ENTRYPOINT ["sh", "-c"]
 CMD ["exec gunicorn --bind 0.0.0.0:${PORT:-8000} app:app"]
 """
 
+EXEC_FORM_RUN = """\
+FROM debian:12-slim
+RUN ["/bin/sh", "-c", "set -eu; groupadd -g 10001 app; useradd -u 10001 -g app app"]
+WORKDIR /app
+COPY src/ ./src/
+USER app:app
+ENTRYPOINT ["/bin/sh", "-c", "exec ./src/run --port ${PORT:-8000}"]
+CMD ["web"]
+"""
+
 ESCAPE_BACKTICK = """\
 # escape=`
 FROM mcr.microsoft.com/python
@@ -45,8 +55,9 @@ RUN groupadd -g10001 app `
     && useradd -u 10001 -g 10001 app
 COPY . /app
 USER app
-ENTRYPOINT ["python"]
-CMD ["-m", "app", "--port", "$PORT"]
+ENV PORT 8000
+ENTRYPOINT ["/app/run.sh"]
+CMD ["web"]
 """
 
 
@@ -61,7 +72,9 @@ def lint(tmp_path: Path, text: str) -> tuple[int, dict[str, dict[str, object]]]:
 
 
 @pytest.mark.parametrize(
-    "text", [GOOD, ALPINE, ESCAPE_BACKTICK], ids=["debian", "alpine", "escape"]
+    "text",
+    [GOOD, ALPINE, EXEC_FORM_RUN, ESCAPE_BACKTICK],
+    ids=["debian", "alpine", "exec-form", "escape"],
 )
 def test_conforming_dockerfiles_pass(tmp_path: Path, text: str):
     status, rules = lint(tmp_path, text)
@@ -154,3 +167,17 @@ def test_unreadable_and_not_a_dockerfile(tmp_path: Path):
     assert result.returncode == 1
     assert "no FROM instruction" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_port_in_exec_form_is_not_expanded(tmp_path: Path):
+    """``CMD ["gunicorn", "--bind", "0.0.0.0:$PORT"]`` passes "$PORT" as is: caught."""
+    text = GOOD.replace('CMD ["web"]', 'CMD ["gunicorn", "--bind", "0.0.0.0:$PORT"]')
+    status, rules = lint(tmp_path, text)
+    assert status == 1
+    assert rules["port"]["detail"] == (
+        "line 18: CMD in exec form passes $PORT literally (no shell expands it): "
+        "use the shell form or sh -c"
+    )
+    shell_form = GOOD.replace('CMD ["web"]', "CMD gunicorn --bind 0.0.0.0:$PORT")
+    status, rules = lint(tmp_path, shell_form)
+    assert (status, rules["port"]["result"]) == (0, "pass")

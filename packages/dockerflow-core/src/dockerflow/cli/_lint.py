@@ -23,6 +23,7 @@ from ._rules import Rule, passed, render
 
 APP = "app"
 APP_ID = "10001"
+_SHELLS = ("sh", "bash", "dash", "ash")
 
 
 @dataclass
@@ -133,7 +134,7 @@ def final_stage(instructions: list[Instruction]) -> list[Instruction]:
         chain = body + chain
 
 
-def _commands(script: str) -> list[list[str]]:
+def _commands(script: str, depth: int = 0) -> list[list[str]]:
     """The simple commands of a shell script, as words (split at ;, &&, ||, |)."""
     lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|()")
     lexer.whitespace_split = True
@@ -152,7 +153,13 @@ def _commands(script: str) -> list[list[str]]:
     for words in commands:
         while words and (words[0] in ("sudo", "exec", "command") or "=" in words[0]):
             words = words[1:]
-        if words:
+        if not words:
+            continue
+        shell = os.path.basename(words[0]) in _SHELLS
+        if shell and "-c" in words[1:-1] and depth < 3:
+            # `sh -c 'groupadd ...'` (the JSON form of RUN often reads so): its script
+            result.extend(_commands(words[words.index("-c") + 1], depth + 1))
+        else:
             result.append(words)
     return result
 
@@ -366,7 +373,37 @@ def _rule_port(stage: list[Instruction]) -> Rule:
             values = _env_values(instruction)
             if "PORT" in values:
                 port_default, env_line = values["PORT"], instruction.line
-    used = [i for i in stage if i.keyword in ("ENTRYPOINT", "CMD") and _PORT_REF.search(i.args)]
+    used = []
+    commands = {i.keyword: i for i in stage if i.keyword in ("ENTRYPOINT", "CMD")}
+    entrypoint, cmd = commands.get("ENTRYPOINT"), commands.get("CMD")
+    # The container runs ENTRYPOINT's exec form followed by CMD's (a shell form
+    # ENTRYPOINT ignores CMD): `$PORT` is expanded only in a shell form, or in the
+    # script a shell gets after -c.
+    runs: list[tuple[Instruction, list[str] | None]] = []
+    if entrypoint is not None:
+        runs.append((entrypoint, entrypoint.json_args()))
+    if cmd is not None and (entrypoint is None or runs[0][1] is not None):
+        runs.append((cmd, cmd.json_args()))
+    argv = [word for _, words in runs for word in (words or [])]
+    offset = 0
+    for instruction, words in runs:
+        if not _PORT_REF.search(instruction.args):
+            offset += len(words or [])
+            continue
+        if words is not None:
+            script = argv.index("-c") + 1 if "-c" in argv[1:] else -1
+            shell = bool(argv) and os.path.basename(argv[0]) in _SHELLS
+            literal = [n for n, word in enumerate(words, offset) if _PORT_REF.search(word)]
+            if not shell or any(n != script for n in literal):
+                return Rule(
+                    "port",
+                    True,
+                    "fail",
+                    f"line {instruction.line}: {instruction.keyword} in exec form passes $PORT "
+                    "literally (no shell expands it): use the shell form or sh -c",
+                )
+            offset += len(words)
+        used.append(instruction)
     if not port_default and not used:
         return Rule(
             "port",

@@ -13,7 +13,7 @@
 
 :data:`router` serves ``/__lbheartbeat__``, ``/__heartbeat__``, ``/__version__`` and
 ``/__error__`` (:mod:`dockerflow.fastapi.views`); :mod:`dockerflow.fastapi.middleware`
-gives requests their ids and logs ``request.summary``; ``dockerflow.fastapi.checks``
+gives requests their ids and logs ``request.summary``; :mod:`dockerflow.fastapi.checks`
 holds the built-in checks (SQLAlchemy, Redis) and the check message classes.
 """
 

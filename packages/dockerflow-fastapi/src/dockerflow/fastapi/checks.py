@@ -30,8 +30,10 @@ threads, never blocking the loop. A database check that fails on a pooled connec
 server dropped (it restarted) is tried once more on a fresh connection. SQLAlchemy and
 redis-py are imported only when a check runs: neither is a dependency of this package.
 
-The message classes :class:`Debug`, :class:`Info`, :class:`Warning`, :class:`Error` and
-:class:`Critical` (and the level constants) are re-exported for writing your own checks.
+The message classes :class:`~dockerflow.checks.Debug`, :class:`~dockerflow.checks.Info`,
+:class:`~dockerflow.checks.Warning`, :class:`~dockerflow.checks.Error` and
+:class:`~dockerflow.checks.Critical` (and the level constants) are re-exported for writing
+your own checks.
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ corner() {
 KNOWN_CORNERS=(oldest newest django52 flask3 sanic2412)  # and custom
 
 # What every framework's tests need, and what each one adds.
-TEST_DEPS=(pytest pytest-timeout "redis>=5" "psycopg[binary]>=3.1" "gunicorn>=22")
+TEST_DEPS=(pytest pytest-timeout "redis>=5" "psycopg[binary]>=3.1" "gunicorn>=22" "sqlalchemy[asyncio]>=2")
 deps_for() {
     case $1 in
     django) printf '%s\n' "django-redis>=5.4" "uvicorn>=0.30" ;;

@@ -155,16 +155,31 @@ class _Server:
         """The server process's id while it runs."""
         return self._process.pid if self.running and self._process is not None else None
 
+    def _signal_group(self, sig: signal.Signals) -> None:
+        # The server and every process it forked: PostgreSQL's backends each lead a
+        # session of their own, so they are found in /proc, not by process group. The
+        # server first, so that it forks no new process meanwhile.
+        if self._process is None or self._process.poll() is not None:
+            return
+        pending, seen = [self._process.pid], []
+        while pending:
+            pid = pending.pop()
+            seen.append(pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            for task in glob.glob(f"/proc/{pid}/task/*/children"):
+                with contextlib.suppress(OSError, ValueError):
+                    pending.extend(int(child) for child in Path(task).read_text().split())
+
     def pause(self) -> None:
-        """Freeze the server (SIGSTOP): the kernel still accepts connections, but
-        nothing answers, so clients hang instead of being refused."""
-        if self._process is not None:
-            self._process.send_signal(signal.SIGSTOP)
+        """Freeze the server and every process it forked (SIGSTOP): the kernel still
+        accepts connections, but nothing answers, so clients hang instead of being
+        refused, on new connections and on open ones alike."""
+        self._signal_group(signal.SIGSTOP)
 
     def resume(self) -> None:
         """Thaw a server frozen by :meth:`pause` (SIGCONT)."""
-        if self._process is not None:
-            self._process.send_signal(signal.SIGCONT)
+        self._signal_group(signal.SIGCONT)
 
     def stop(self, sig: signal.Signals | None = None) -> None:
         """Stop the server abruptly, like an outage: open connections are cut.
@@ -179,8 +194,9 @@ class _Server:
             return
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(sig or self._stop_signal())
-            if sig not in (None, signal.SIGKILL):
-                process.send_signal(signal.SIGCONT)
+            self._process = process
+            self._signal_group(signal.SIGCONT)  # a frozen server acts on it
+            self._process = None
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -268,6 +268,45 @@ def test_async_with_no_room_a_fresh_run_starts_when_a_stale_one_ends():
         service.release.set()
 
 
+def test_a_fresh_run_started_late_is_not_joined_once_its_owner_gave_up():
+    """A heartbeat that waited for room starts its fresh run with what is left of its
+    timeout and cancels it at its deadline: the next heartbeat must not take that
+    cancelled run's end for its own answer."""
+    service = _Service()
+    first_stale_ends = threading.Event()
+    calls = []
+
+    def blocking():
+        calls.append(1)
+        if len(calls) == 1:  # the first stale run ends half-way through the third heartbeat
+            first_stale_ends.wait(30)
+            return []
+        return service.sync_check()
+
+    async def check():
+        return await checks.to_check_thread(blocking)
+
+    async def main():
+        for _ in range(2):  # two runs hung, both overdue
+            await run_checks_async([("svc", check)], timeout=0.2)
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.1, first_stale_ends.set)
+        third = await run_checks_async([("svc", check)], timeout=0.2)  # a late fresh run
+        fourth = await run_checks_async([("svc", check)], timeout=0.2)
+        return third, fourth
+
+    try:
+        third, fourth = asyncio.run(main())
+    finally:
+        service.release.set()
+        first_stale_ends.set()
+    assert len(calls) == 3
+    assert "did not finish" in third.details["svc"]["messages"][health.ERROR_CHECK_TIMEOUT]
+    # Two runs still hung (the second, and the third's cancelled one): no room, nothing
+    # joined, nothing started.
+    assert "earlier" in fourth.details["svc"]["messages"][health.ERROR_CHECK_TIMEOUT]
+
+
 def test_never_more_than_two_runs_of_a_check_in_flight_whatever_the_probe_rate():
     service = _Service()
     answers = []

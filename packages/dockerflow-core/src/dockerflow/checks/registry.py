@@ -434,7 +434,9 @@ def _claim(
         return flight, True, []
     with _inflight_lock:
         flights = [f for f in _inflight.get(fn, ()) if f.running()]
-        fresh = [f for f in flights if not f.overdue(now)]
+        # A run whose own future is done (an async check cancelled at its timeout, its
+        # blocking call still going) holds a slot but has no result to give.
+        fresh = [f for f in flights if not f.overdue(now) and not f.future.done()]
         if fresh:
             return fresh[-1], False, []
         if len(flights) >= MAX_RUNS_PER_CHECK:
@@ -632,7 +634,9 @@ def run_checks(
             if later >= deadline:
                 del no_room[index]
                 continue
-            flight, owner, busy = _claim(fn, later, seconds, starter)
+            # The fresh run gets what is left of the deadline: it is overdue when its
+            # owner stops waiting for it.
+            flight, owner, busy = _claim(fn, later, deadline - later, starter)
             if flight is None:
                 no_room[index] = (fn, starter, busy)
             else:
@@ -740,7 +744,10 @@ async def _run_or_join(
             raise _NoRoom
         overs = [asyncio.wrap_future(f.over, loop=loop) for f in busy]
         await asyncio.wait(overs, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-        flight, owner, busy = _claim(fn, time.monotonic(), seconds, start)
+        later = time.monotonic()
+        # The fresh run gets what is left of the deadline: it is overdue (and is not
+        # joined) when this run stops waiting for it and cancels it.
+        flight, owner, busy = _claim(fn, later, max(deadline - later, 1e-3), start)
     remaining = max(0.0, deadline - time.monotonic())
     if flight.loop is loop:  # an async check on this loop: the task itself
         return await _bounded(flight.future, remaining, owner=owner)

@@ -20,6 +20,19 @@ from cli_support import (  # noqa: E402
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "examples: serves the example apps (needs every framework installed)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        here = Path(str(item.path)).parent == Path(_HERE)
+        if here and "example" in getattr(item, "fixturenames", ()):
+            item.add_marker("examples")
+
+
 @pytest.fixture
 def test_server(tmp_path: Path) -> Iterator[Callable[[str], Process]]:
     """``test_server(mode)``: a server of ``cli_servers.py`` (or ``perl``, ``perl:MODE``:

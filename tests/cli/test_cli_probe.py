@@ -70,14 +70,21 @@ def test_probe_default_port_is_8000():
 
 
 def test_probe_usage_errors():
+    # What the probe is given at run time fails it with 1: Docker reserves 2.
     result = dockerflow("probe", "ftp://127.0.0.1/")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "unsupported URL scheme 'ftp'" in result.stderr
+    result = dockerflow("probe", env={**os.environ, "PORT": "eighty"})
+    assert result.returncode == 1
+    assert result.stderr == (
+        "dockerflow probe: http://127.0.0.1:eighty/__lbheartbeat__: "
+        "the URL's port is not a number in 1-65535\n"
+    )
     result = dockerflow("probe", "--timeout", "0")
     assert result.returncode == 2
     assert "must be a positive number of seconds" in result.stderr
     result = dockerflow("probe", "http://127.0.0.1:99999/")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "port" in result.stderr
 
 

@@ -55,7 +55,8 @@ PROBE_EPILOG = (
     """\
 Exits 0 when the service answers 2xx, 1 otherwise with one line on stderr saying
 why: connection refused, no answer in time, or the status (and, for a heartbeat,
-the IDs of the failing checks). Nothing is printed on success. URL defaults to
+the IDs of the failing checks). Nothing is printed on success. A URL that
+cannot be used exits 1 too: Docker reserves 2 in HEALTHCHECK. URL defaults to
 http://127.0.0.1:$PORT/__lbheartbeat__ (PORT defaults to 8000); a URL without a
 path gets that path too.
 

@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from . import EXIT_FAILED, EXIT_OK
 
 # Annotations only: typing, collections.abc and urllib.parse would each add to the
 # start-up time of every probe (see benchmarks/bench_cli_startup.py).
@@ -302,9 +302,8 @@ def run(args: argparse.Namespace | ProbeArgs) -> int:
     try:
         status, reason, body = fetch(url, args.timeout)
     except ProbeError as exc:
-        if str(exc).startswith(("unsupported URL", "the URL")):
-            _say(f"{url}: {exc}")
-            return EXIT_USAGE
+        # A URL that cannot be used (say, PORT=abc in the environment) is a failed probe
+        # too, exit status 1: Docker reserves 2 in HEALTHCHECK commands.
         _say(f"{url}: {exc}")
         return EXIT_FAILED
     if 200 <= status < 300:

@@ -13,6 +13,8 @@ from django.test import AsyncClient, Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from djtest_support import run_async
 
+from dockerflow.logging import RequestIdLogFilter
+
 ENDPOINT_PATHS = ["/__version__", "/__heartbeat__", "/__lbheartbeat__"]
 
 VERSION = {
@@ -51,7 +53,8 @@ def test_version_is_404_without_version_json(tmp_path: Path) -> None:
     with override_settings(BASE_DIR=tmp_path):
         response = Client().get("/__version__")
     assert response.status_code == 404
-    assert response.json()["status"] == "error"
+    assert response["Content-Type"] == "text/html; charset=utf-8"  # as with the reference
+    assert response.content == b"version.json not found"
 
 
 def test_malformed_version_json_is_a_clear_500_with_one_logged_error(
@@ -139,31 +142,71 @@ async def test_lbheartbeat_under_asgi() -> None:
     assert response.status_code == 200
 
 
+ERROR_MESSAGE = "This is a test exception from the /__error__ endpoint."
+
+
+def error_records(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, str, Any]]:
+    """``(logger, level, message, rid)`` of the records the request logged."""
+    return [
+        (r.name, r.levelname, r.getMessage(), getattr(r, "rid", None))
+        for r in caplog.records
+        if r.name in ("dockerflow.django", "request.summary", "django.request")
+    ]
+
+
 @pytest.mark.parametrize("path", ["/__error__", "/__error__/"])
 def test_error_endpoint_raises_to_djangos_error_handling(
     path: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = Client(raise_request_exception=False)
-    with caplog.at_level(logging.ERROR):
-        response = client.get(path)
+    client.get("/", HTTP_X_REQUEST_ID="the-previous-request")
+    caplog.clear()
+    caplog.handler.addFilter(RequestIdLogFilter())
+    try:
+        with caplog.at_level(logging.INFO):
+            response = client.get(path, HTTP_X_REQUEST_ID="rid-error")
+    finally:
+        caplog.handler.filters.clear()
     assert response.status_code == 500
-    messages = [r.getMessage() for r in caplog.records]
-    assert "The __error__ endpoint was called" in messages
-    # Django's own handler reports it (where Sentry & co. hook in).
-    assert any(r.name == "django.request" and r.exc_info for r in caplog.records)
+    assert error_records(caplog) == [
+        # The reference library's record, with this request's id (it had the previous one).
+        ("dockerflow.django", "ERROR", "The __error__ endpoint was called", "rid-error"),
+        # The summary the reference library did not log for this request.
+        ("request.summary", "ERROR", ERROR_MESSAGE, "rid-error"),
+        # Django's own handler reports it (where Sentry & co. hook in).
+        ("django.request", "ERROR", f"Internal Server Error: {path}", "rid-error"),
+    ]
+    summary = caplog.records[1]
+    assert (summary.errno, summary.code, summary.path) == (500, 500, path)  # type: ignore[attr-defined]
+    django_record = caplog.records[2]
+    assert django_record.exc_info is not None
+    assert type(django_record.exc_info[1]) is Exception
 
 
 def test_error_endpoint_raises_in_the_test_client() -> None:
-    with pytest.raises(Exception, match="__error__"):
+    with pytest.raises(Exception, match="__error__") as raised:
         Client().get("/__error__")
+    # The reference library's exception: error trackers group by type and message.
+    assert type(raised.value) is Exception
+    assert str(raised.value) == ERROR_MESSAGE
 
 
 @run_async
 async def test_error_endpoint_under_asgi(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR):
-        response = await AsyncClient(raise_request_exception=False).get("/__error__")
+    caplog.handler.addFilter(RequestIdLogFilter())
+    try:
+        with caplog.at_level(logging.INFO):
+            response = await AsyncClient(raise_request_exception=False).get(
+                "/__error__", headers={"X-Request-ID": "rid-async-error"}
+            )
+    finally:
+        caplog.handler.filters.clear()
     assert response.status_code == 500
-    assert "The __error__ endpoint was called" in caplog.text
+    assert error_records(caplog) == [
+        ("dockerflow.django", "ERROR", "The __error__ endpoint was called", "rid-async-error"),
+        ("request.summary", "ERROR", ERROR_MESSAGE, "rid-async-error"),
+        ("django.request", "ERROR", "Internal Server Error: /__error__", "rid-async-error"),
+    ]
 
 
 @override_settings(DOCKERFLOW_ENABLE_ERROR_ENDPOINT=False)
@@ -182,12 +225,26 @@ def test_mounted_error_view_honours_the_setting_too() -> None:
 
 
 @pytest.mark.parametrize("path", ENDPOINT_PATHS)
-def test_endpoints_do_not_log_request_summary(
+def test_endpoints_log_request_summary_with_their_own_request_id(
     path: str, caplog: pytest.LogCaptureFixture, version_dir: Path
 ) -> None:
+    client = Client()
     with override_settings(BASE_DIR=version_dir), caplog.at_level(logging.DEBUG):
-        Client().get(path)
-    assert not [r for r in caplog.records if r.name == "request.summary"]
+        client.get("/", HTTP_X_REQUEST_ID="the-previous-request")
+        response = client.get(path, HTTP_X_REQUEST_ID="this-request", HTTP_USER_AGENT="probe")
+    assert response.status_code == 200
+    summary = [r for r in caplog.records if r.name == "request.summary"]
+    assert [(r.path, r.rid) for r in summary] == [  # type: ignore[attr-defined]
+        ("/", "the-previous-request"),
+        (path, "this-request"),  # the reference library logged the previous id here
+    ]
+    record = summary[1]
+    assert (record.levelno, record.errno, record.code, record.agent) == (  # type: ignore[attr-defined]
+        logging.INFO,
+        0,
+        200,
+        "probe",
+    )
 
 
 @override_settings(MIDDLEWARE=[])

@@ -180,7 +180,24 @@ def test_request_id_is_on_the_request_and_in_the_context(
     data = Client().get("/whoami/", HTTP_X_REQUEST_ID="abc-123").json()
     assert data["request_id"] == data["_id"] == "abc-123"
     assert summaries[0].rid == "abc-123"
-    assert request_id_context.get() is None  # reset after the request
+    # As with the reference library, the id stays current after the request: the records
+    # Django's handler logs once the middleware is done ("Not Found: ...") carry it.
+    # The next request replaces it.
+    assert request_id_context.get() == "abc-123"
+
+
+def test_records_django_logs_after_the_middleware_carry_the_request_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.handler.addFilter(RequestIdLogFilter())
+    try:
+        with caplog.at_level(logging.INFO):
+            Client().get("/no/such/page", HTTP_X_REQUEST_ID="rid-404")
+    finally:
+        caplog.handler.filters.clear()
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Not Found: /no/such/page"
+    assert record.rid == "rid-404"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

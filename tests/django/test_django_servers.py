@@ -50,17 +50,24 @@ def exercise(server: Server) -> None:
     assert status == 200 and json.loads(body)["status"] in {"ok", "warning"}
     status, _, body = get(server.url + "/__lbheartbeat__")
     assert (status, body) == (200, b"")
-    status, _, _ = get(server.url + "/__error__")
+    status, _, _ = get(server.url + "/__error__", {"X-Request-ID": "e2e-error"})
     assert status == 500
     status, _, body = get(server.url + "/whoami/", {"X-Request-ID": "e2e-rid", "User-Agent": "e2e"})
     assert status == 200 and json.loads(body)["request_id"] == "e2e-rid"
     status, _, _ = get(server.url + "/boom/")
     assert status == 500
 
-    assert wait_for(lambda: len(summaries(server)) >= 2), server.output()
+    assert wait_for(lambda: len(summaries(server)) >= 6), server.output()
     logged = summaries(server)
-    assert [s["Fields"]["path"] for s in logged] == ["/whoami/", "/boom/"]  # not the endpoints
-    ok, boom = logged
+    paths = ["/__version__", "/__heartbeat__/", "/__lbheartbeat__", "/__error__", "/whoami/"]
+    assert [s["Fields"]["path"] for s in logged] == [*paths, "/boom/"]
+    error = logged[3]
+    assert (error["Fields"]["errno"], error["Fields"]["rid"], error["Severity"]) == (
+        500,
+        "e2e-error",
+        3,
+    )
+    ok, boom = logged[4:]
     assert ok["Fields"]["rid"] == "e2e-rid" and ok["Fields"]["agent"] == "e2e"
     assert (ok["Fields"]["errno"], ok["Fields"]["code"], ok["Severity"]) == (0, 200, 6)
     assert (boom["Fields"]["errno"], boom["Fields"]["code"], boom["Severity"]) == (500, 500, 3)

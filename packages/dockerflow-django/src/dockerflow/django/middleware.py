@@ -10,19 +10,20 @@ Add it to ``MIDDLEWARE``, near the top so it also times the middleware below it:
 
 It answers ``/__version__``, ``/__heartbeat__``, ``/__lbheartbeat__`` and
 ``/__error__`` (with or without a trailing slash) itself, before URL resolution,
-so they need no urlconf entry. Every other request gets a request id and, once the
-response is ready, one ``request.summary`` log record with these fields:
+so they need no urlconf entry. Every request, these included, gets a request id
+and one ``request.summary`` log record with these fields:
 
 =============== ==========================================================================
 ``errno``       ``0``, or ``500`` when the view raised (the record is then logged at
-                ``ERROR`` with the traceback, once)
-``code``        the HTTP status of the response
+                ``ERROR``, once, with the exception's text as its message)
+``code``        the HTTP status of the response (for an exception: the status Django
+                answers it with, e.g. 404 for ``Http404``)
 ``agent``       the ``User-Agent`` header
 ``lang``        the ``Accept-Language`` header
 ``method``      the HTTP method
 ``path``        the request path
 ``uid``         the authenticated user's primary key, or ``""``
-``rid``         the request id
+``rid``         the request's id
 ``t``           milliseconds spent below this middleware
 ``querystring`` the decoded query string, only with ``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING``
 =============== ==========================================================================
@@ -30,10 +31,11 @@ response is ready, one ``request.summary`` log record with these fields:
 The request id is read from the ``DOCKERFLOW_REQUEST_ID_HEADER_NAME`` header
 (``X-Request-ID``) when it is a safe value, and generated otherwise. It is set as
 ``request.request_id`` (and ``request._id``, as the reference library did) and in
-:data:`dockerflow.request.request_id_context` while the request is handled, so
-:class:`dockerflow.logging.RequestIdLogFilter` puts it on every log record.
+:data:`dockerflow.request.request_id_context` when the request comes in, so
+:class:`dockerflow.logging.RequestIdLogFilter` puts it on every log record, those
+of the Dockerflow endpoints included.
 
-The middleware works under WSGI and ASGI. Under ASGI it is a coroutine end to end:
+The middleware works under WSGI and ASGI. Under ASGI it runs in the event loop:
 the endpoints and the summary need no thread hop.
 """
 
@@ -41,20 +43,30 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings  # type: ignore[import-untyped]
+from django.core.exceptions import (  # type: ignore[import-untyped]
+    BadRequest,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.core.signals import setting_changed  # type: ignore[import-untyped]
+from django.http import Http404  # type: ignore[import-untyped]
+from django.http.multipartparser import MultiPartParserError  # type: ignore[import-untyped]
+from django.utils.deprecation import MiddlewareMixin  # type: ignore[import-untyped]
 from django.utils.functional import SimpleLazyObject, empty  # type: ignore[import-untyped]
 
 from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, ConfigurationError, parse_bool
 from dockerflow.request import (
     elapsed_ms,
     get_or_generate_request_id,
+    get_summary_logger,
     log_summary,
     request_id_context,
     summary_fields,
@@ -62,23 +74,37 @@ from dockerflow.request import (
 
 from . import views
 
-__all__ = ["DockerflowMiddleware"]
+__all__ = ["DockerflowMiddleware", "extract_request_id"]
 
 _View = Callable[[Any], Any]
 _AsyncView = Callable[[Any], Awaitable[Any]]
 
-_ENDPOINTS: dict[str, tuple[_View, _AsyncView]] = {}
-for _name, _sync, _async in (
-    ("__version__", views.version, views.version_async),
-    ("__heartbeat__", views.heartbeat, views.heartbeat_async),
-    ("__lbheartbeat__", views.lbheartbeat, views.lbheartbeat_async),
-    ("__error__", views.error, views.error_async),
-):
-    _ENDPOINTS[f"/{_name}"] = _ENDPOINTS[f"/{_name}/"] = (_sync, _async)
-_ERROR_PATHS = frozenset({"/__error__", "/__error__/"})
+#: The Dockerflow paths and their views, as the reference library listed them: the
+#: default of :attr:`DockerflowMiddleware.viewpatterns`.
+_DEFAULT_VIEWPATTERNS: tuple[tuple[re.Pattern[str], _View], ...] = (
+    (re.compile(r"/__version__/?$"), views.version),
+    (re.compile(r"/__heartbeat__/?$"), views.heartbeat),
+    (re.compile(r"/__lbheartbeat__/?$"), views.lbheartbeat),
+    (re.compile(r"/__error__/?$"), views.error),
+)
 
-#: Where the exception a view raised is kept on the request, for the summary.
-_EXCEPTION_ATTR = "_dockerflow_exception"
+#: The async twin of each sync view, for ASGI.
+_ASYNC_TWINS: dict[_View, _AsyncView] = {
+    views.version: views.version_async,
+    views.heartbeat: views.heartbeat_async,
+    views.lbheartbeat: views.lbheartbeat_async,
+    views.error: views.error_async,
+}
+
+#: The default patterns as a path lookup (what the patterns match, without the regex).
+_ENDPOINTS: dict[str, _View] = {}
+for _name, _view in (
+    ("__version__", views.version),
+    ("__heartbeat__", views.heartbeat),
+    ("__lbheartbeat__", views.lbheartbeat),
+    ("__error__", views.error),
+):
+    _ENDPOINTS[f"/{_name}"] = _ENDPOINTS[f"/{_name}/"] = _view
 
 _AUTH_MIDDLEWARE_MODULE = "django.contrib.auth.middleware"
 _object_getattribute = object.__getattribute__
@@ -194,123 +220,228 @@ def _forget_settings(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_forget_settings, dispatch_uid="dockerflow.django.middleware")
 
 
-class DockerflowMiddleware:
+def extract_request_id(request: Any) -> str:
+    """Give ``request`` its request id, and make it the current one.
+
+    The id is read from the ``DOCKERFLOW_REQUEST_ID_HEADER_NAME`` header
+    (``X-Request-ID``) when it is a safe value, generated otherwise; it is set as
+    ``request.request_id`` and ``request._id`` and in
+    :data:`dockerflow.request.request_id_context`. The context keeps it after the
+    request, so the records Django logs once the middleware is done (``Not Found``,
+    ``Internal Server Error``) carry it too; the next request replaces it.
+
+    :returns: the request id.
+    """
+    rid = get_or_generate_request_id(request.META, _request_settings().meta_key)
+    request.request_id = request._id = rid
+    request_id_context.set(rid)
+    return rid
+
+
+def _text(exception: BaseException) -> str:
+    """``str(exception)``, or its class name when that fails."""
+    try:
+        return str(exception)
+    except Exception:
+        return type(exception).__name__
+
+
+_CLIENT_ERRORS = (SuspiciousOperation, BadRequest, MultiPartParserError)
+
+
+def _status_of(exception: BaseException) -> int:
+    """The status Django answers a view's unhandled ``exception`` with."""
+    if isinstance(exception, Http404):
+        return 404
+    if isinstance(exception, PermissionDenied):
+        return 403
+    if isinstance(exception, _CLIENT_ERRORS):
+        return 400
+    return 500
+
+
+class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
     """Serve the Dockerflow endpoints and log ``request.summary`` (see the module
-    documentation)."""
+    documentation).
 
-    sync_capable = True
-    async_capable = True
+    A :class:`~django.utils.deprecation.MiddlewareMixin`, as with the reference
+    library, and the work happens in its hooks, which a subclass may extend:
 
-    def __init__(self, get_response: Callable[[Any], Any]) -> None:
-        if get_response is None:
-            raise ValueError("get_response must be provided.")
-        self.get_response = get_response
-        #: Whether Django built this middleware into an async (ASGI) chain.
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+    * :meth:`process_request` gives the request its id and start time, and answers
+      the Dockerflow paths (:attr:`viewpatterns`);
+    * :meth:`process_response` logs the ``INFO`` summary, unless
+      :meth:`process_exception` logged the ``ERROR`` one;
+    * :meth:`_build_extra_meta` builds the summary's fields: override it to change
+      them, e.g. to never touch ``request.user``::
 
-    # -- WSGI ---------------------------------------------------------------------------
+          class Middleware(DockerflowMiddleware):
+              def _build_extra_meta(self, request):
+                  fields = super()._build_extra_meta(request)  # or build them yourself
+                  fields["tenant"] = request.tenant.slug
+                  return fields
 
-    def __call__(self, request: Any) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
-        endpoint = _ENDPOINTS.get(request.path_info)
-        if endpoint is not None and self._serves(request):
-            return endpoint[0](request)
-        start = time.perf_counter()
-        rid = self._request_id(request)
-        token = request_id_context.set(rid)
+    Under ASGI the middleware runs in the event loop, without a thread hop, as long
+    as a subclass overrides none of ``process_request``, ``process_response`` and
+    ``_build_extra_meta``; otherwise it calls them in a thread, as
+    ``MiddlewareMixin`` does (so they may use the database).
+    """
+
+    #: ``(compiled pattern, view)`` pairs: a request whose ``path_info`` matches a
+    #: pattern is answered by its view, before URL resolution. The default answers
+    #: ``/__version__``, ``/__heartbeat__``, ``/__lbheartbeat__`` and ``/__error__``,
+    #: with or without a trailing slash.
+    viewpatterns: ClassVar[list[tuple[re.Pattern[str], _View]]] = list(_DEFAULT_VIEWPATTERNS)
+
+    #: The logger of the summaries (``request.summary``).
+    summary_logger: logging.Logger
+
+    def __init__(self, get_response: Callable[[Any], Any] | None = None, *args: Any, **kwargs: Any):
+        super().__init__(get_response, *args, **kwargs)
+        self.summary_logger = get_summary_logger()
+        # The paths answered, as a lookup, when the patterns are the default ones.
+        self._endpoints = (
+            _ENDPOINTS if list(self.viewpatterns) == list(_DEFAULT_VIEWPATTERNS) else None
+        )
+        cls = type(self)
+        #: Whether ``__acall__`` may run the hooks in the event loop (they are ours).
+        self._native_async = all(
+            getattr(cls, name) is getattr(DockerflowMiddleware, name)
+            for name in ("process_request", "process_response", "_build_extra_meta")
+        )
+
+    # -- the hooks ----------------------------------------------------------------------
+
+    def process_request(self, request: Any) -> Any:
+        """Give the request its id (:func:`extract_request_id`) and start time; answer
+        it when its path is a Dockerflow one.
+
+        :returns: the endpoint's response, or ``None`` to let Django go on.
+        """
+        self._start(request)
+        view = self._endpoint(request)
+        if view is None:
+            return None
         try:
-            try:
-                response = self.get_response(request)
-            except BaseException as exc:
-                self._log(request, None, rid, start, exc, _request_uid(request))
-                raise
-            self._log(request, response, rid, start, None, _request_uid(request))
-        finally:
-            request_id_context.reset(token)
+            return view(request)
+        except Exception as exc:  # /__error__: its summary, then Django's handling
+            self.process_exception(request, exc)
+            raise
+
+    def process_response(self, request: Any, response: Any) -> Any:
+        """Log the ``INFO`` summary, with the response's status as ``code`` (unless
+        :meth:`process_exception` logged the summary already)."""
+        if not getattr(request, "_has_exception", False):
+            fields = self._build_extra_meta(request)
+            fields["code"] = response.status_code
+            self._log(fields)
         return response
+
+    def process_exception(self, request: Any, exception: Exception) -> None:
+        """Log the ``ERROR`` summary of a view that raised: ``errno`` 500, the
+        exception's text as the message, its traceback; Django then handles the
+        exception."""
+        fields = self._build_extra_meta(request)
+        fields["errno"] = 500
+        fields["code"] = _status_of(exception)
+        self.summary_logger.error(_text(exception), extra=fields, exc_info=exception)
+        request._has_exception = True
+
+    def _build_extra_meta(self, request: Any) -> dict[str, Any]:
+        """The fields of the request's summary: ``errno``, ``agent``, ``lang``,
+        ``method``, ``path``, ``uid``, ``rid``, ``t`` (and ``querystring`` when
+        ``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING`` is on). The hooks add ``code``.
+
+        ``uid`` is the only field that may touch ``request.user`` (and so the
+        session and the user model); a subclass may override this method to leave
+        it out.
+        """
+        return self._fields(request, _request_uid(request))
 
     # -- ASGI ---------------------------------------------------------------------------
 
     async def __acall__(self, request: Any) -> Any:
-        endpoint = _ENDPOINTS.get(request.path_info)
-        if endpoint is not None and self._serves(request):
-            return await endpoint[1](request)
-        start = time.perf_counter()
-        rid = self._request_id(request)
-        token = request_id_context.set(rid)
-        try:
+        if not self._native_async:
+            return await super().__acall__(request)
+        self._start(request)
+        view = self._endpoint(request)
+        if view is None:
+            response = await self.get_response(request)
+        else:
+            answer = _ASYNC_TWINS.get(view) or sync_to_async(view)
             try:
-                response = await self.get_response(request)
-            except BaseException as exc:
-                self._log(request, None, rid, start, exc, await self._auid(request))
+                response = await answer(request)
+            except Exception as exc:
+                await sync_to_async(self.process_exception, thread_sensitive=True)(request, exc)
                 raise
-            self._log(request, response, rid, start, None, await self._auid(request))
-        finally:
-            request_id_context.reset(token)
+        if not getattr(request, "_has_exception", False):
+            fields = self._fields(request, await _auid(request))
+            fields["code"] = response.status_code
+            self._log(fields)
         return response
-
-    @staticmethod
-    async def _auid(request: Any) -> Any:
-        """The user id without blocking the event loop: a user that
-        ``AuthenticationMiddleware`` has not loaded yet is loaded the async way."""
-        user = getattr(request, "user", None)
-        if user is None or _surely_anonymous(request, user, may_load_session=False):
-            return ""
-        if not isinstance(user, SimpleLazyObject) or user._wrapped is not empty:
-            return _uid(user)
-        if hasattr(request, "auser"):  # Django 5.0+
-            try:
-                return _uid(await request.auser())
-            except Exception:
-                return ""
-        return await sync_to_async(_uid)(user)
-
-    # -- Django's exception hook --------------------------------------------------------
-
-    def process_exception(self, request: Any, exception: Exception) -> None:
-        """Remember that the view raised, for the summary; Django still handles it."""
-        setattr(request, _EXCEPTION_ATTR, exception)
 
     # -- internals ----------------------------------------------------------------------
 
     @staticmethod
-    def _serves(request: Any) -> bool:
-        return request.path_info not in _ERROR_PATHS or views.error_endpoint_enabled()
+    def _start(request: Any) -> None:
+        extract_request_id(request)
+        request._start_timestamp = time.time()  # as with the reference library
+        request._dockerflow_start = time.perf_counter()
+
+    def _endpoint(self, request: Any) -> _View | None:
+        """The view answering this request's path, if it is a Dockerflow one."""
+        path = request.path_info
+        endpoints = self._endpoints
+        if endpoints is not None:
+            view = endpoints.get(path)
+        else:
+            view = next((v for p, v in self.viewpatterns if p.match(path)), None)
+        if view is views.error and not views.error_endpoint_enabled():
+            return None
+        return view
 
     @staticmethod
-    def _request_id(request: Any) -> str:
-        rid = get_or_generate_request_id(request.META, _request_settings().meta_key)
-        request.request_id = request._id = rid
-        return rid
-
-    @staticmethod
-    def _log(
-        request: Any,
-        response: Any,
-        rid: str,
-        start: float,
-        exc: BaseException | None,
-        uid: Any,
-    ) -> None:
-        if exc is None:
-            exc = request.__dict__.pop(_EXCEPTION_ATTR, None)
+    def _fields(request: Any, uid: Any) -> dict[str, Any]:
         meta = request.META
         querystring = None
         if _request_settings().querystring:
             querystring = unquote(meta.get("QUERY_STRING", ""))
+        start = getattr(request, "_dockerflow_start", None)
         fields = summary_fields(
             method=request.method,
             path=request.path,
             agent=meta.get("HTTP_USER_AGENT", ""),
             lang=meta.get("HTTP_ACCEPT_LANGUAGE", ""),
             uid=uid,
-            rid=rid,
-            t=elapsed_ms(start),
-            errno=0 if exc is None else 500,
-            code=None if response is None else response.status_code,
+            rid=getattr(request, "request_id", None) or request_id_context.get(),
+            t=0 if start is None else elapsed_ms(start),
+            errno=0,
+            code=None,
             querystring=querystring,
         )
-        log_summary(fields, exc)
+        if start is None:  # another middleware replaced the request: no start time
+            del fields["t"]
+        return fields
+
+    def _log(self, fields: dict[str, Any]) -> None:
+        """Log an ``INFO`` summary on :attr:`summary_logger`."""
+        summary_logger = self.summary_logger
+        if summary_logger is get_summary_logger():
+            log_summary(fields)  # the fast path
+        else:
+            summary_logger.info("", extra=fields)
+
+
+async def _auid(request: Any) -> Any:
+    """The user id without blocking the event loop: a user that
+    ``AuthenticationMiddleware`` has not loaded yet is loaded the async way."""
+    user = getattr(request, "user", None)
+    if user is None or _surely_anonymous(request, user, may_load_session=False):
+        return ""
+    if not isinstance(user, SimpleLazyObject) or user._wrapped is not empty:
+        return _uid(user)
+    if hasattr(request, "auser"):  # Django 5.0+
+        try:
+            return _uid(await request.auser())
+        except Exception:
+            return ""
+    return await sync_to_async(_uid)(user)

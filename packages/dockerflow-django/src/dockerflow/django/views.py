@@ -31,8 +31,9 @@ settings changed at run time apply to the next request.
 
 ``/__version__``
     The JSON of ``version.json`` in ``BASE_DIR``, or what the callable named by
-    ``DOCKERFLOW_VERSION_CALLBACK`` returns (it is given ``BASE_DIR``); 404 when
-    there is none, 500 with one logged error when it is malformed.
+    ``DOCKERFLOW_VERSION_CALLBACK`` returns (it is given ``BASE_DIR``); a plain-text
+    404 (``version.json not found``) when there is none, 500 with one logged error
+    when it is malformed.
 
 ``/__lbheartbeat__``
     An empty 200, without touching the database or the cache.
@@ -50,10 +51,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings  # type: ignore[import-untyped]
-from django.core.checks.registry import registry  # type: ignore[import-untyped]
+from django.core.checks.registry import (  # type: ignore[import-untyped]
+    registry as django_check_registry,
+)
 from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
 from django.db import connections  # type: ignore[import-untyped]
-from django.http import Http404, HttpResponse, JsonResponse  # type: ignore[import-untyped]
+from django.http import Http404, HttpResponse, HttpResponseNotFound, JsonResponse  # type: ignore[import-untyped]
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
 from dockerflow.checks import CheckFn
@@ -83,6 +86,28 @@ __all__ = [
 def _logger() -> logging.Logger:
     # Looked up when used: a logging config applied after the import must not disable it.
     return logging.getLogger("dockerflow.django")
+
+
+#: The names the reference library's module had as values read at import time; here
+#: they are read when asked for, from the settings of that moment.
+_LAZY_NAMES = ("HEARTBEAT_FAILED_STATUS_CODE", "logger", "version_callback")
+
+
+def __getattr__(name: str) -> Any:
+    """``HEARTBEAT_FAILED_STATUS_CODE`` (the validated setting), ``version_callback``
+    (``DOCKERFLOW_VERSION_CALLBACK``, or its default) and ``logger`` (the
+    ``dockerflow.django`` logger, not created at import time), as of now."""
+    if name == "HEARTBEAT_FAILED_STATUS_CODE":
+        return dockerflow_settings().heartbeat_failed_status_code
+    if name == "version_callback":
+        return getattr(settings, "DOCKERFLOW_VERSION_CALLBACK", None) or DEFAULT_VERSION_CALLBACK
+    if name == "logger":
+        return _logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_NAMES})
 
 
 #: What ``DOCKERFLOW_VERSION_CALLBACK`` is when the setting is absent.
@@ -144,7 +169,9 @@ def heartbeat_checks(*, include_deployment_checks: bool | None = None) -> list[t
     if include_deployment_checks is None:
         include_deployment_checks = not settings.DEBUG
     found = []
-    for check in registry.get_checks(include_deployment_checks=include_deployment_checks):
+    for check in django_check_registry.get_checks(
+        include_deployment_checks=include_deployment_checks
+    ):
         name = getattr(check, "__name__", None) or type(check).__name__
         found.append((name, str(getattr(check, "__module__", "") or ""), check))
     found.sort(key=lambda item: (item[0], item[1]))
@@ -233,16 +260,22 @@ def _version_source() -> tuple[Callable[[Any], Any], Any]:
     return misconfigured, root
 
 
+def _version_response(status: int, body: dict[str, Any]) -> Any:
+    if status == 404:
+        # As with the reference library: a plain-text 404, which Django logs
+        # ("Not Found: /__version__") as it logs any 404.
+        return HttpResponseNotFound("version.json not found")
+    return _json(body, status)
+
+
 def version(request: Any) -> Any:
     """Answer with the contents of ``version.json`` (see the module documentation)."""
-    status, body = load_version(*_version_source())
-    return _json(body, status)
+    return _version_response(*load_version(*_version_source()))
 
 
 async def version_async(request: Any) -> Any:
     """:func:`version` for ASGI: reads the file without blocking the event loop."""
-    status, body = await load_version_async(*_version_source())
-    return _json(body, status)
+    return _version_response(*await load_version_async(*_version_source()))
 
 
 # --- lbheartbeat and error ---------------------------------------------------------------

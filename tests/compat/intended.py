@@ -122,4 +122,53 @@ INTENDED: tuple[Intended, ...] = (
         "after it is over, so every later record of the caller carries a stale rid.",
         migration="**A request driven by hand releases its id**",
     ),
+    # -- Django (the scenarios of test_compat_django.py name the observations of a request
+    # to a Dockerflow endpoint after the endpoint, e.g. "__heartbeat__ failing_logs")
+    Intended(
+        scenarios="django_*",
+        path="*__*__*.fields.rid",
+        reason="The reference gives a request to a Dockerflow endpoint no request id of its "
+        "own: its request.summary, and every record logged while the endpoint answers, carry "
+        "the previous request's id (or none): garbled records. Ours carry that request's id.",
+        migration="**Requests to the Dockerflow endpoints have their own request id.**",
+    ),
+    Intended(
+        scenarios="django_documented_logging",
+        path="lines[[]2].Fields.rid",
+        reason="The third line is the summary of a request to /__lbheartbeat__, which the "
+        "reference logs with the previous request's id (see the entry above).",
+        migration="**Requests to the Dockerflow endpoints have their own request id.**",
+    ),
+    Intended(
+        scenarios="django_*",
+        path="*__error__*_logs_summary",
+        reason="The reference logs no request.summary for a request to /__error__ (the "
+        "exception escapes its process_request): the one record per request is lost. Ours "
+        "logs the ERROR summary of that exception.",
+        migration="``/__error__`` **has its** ``request.summary``",
+    ),
+    Intended(
+        scenarios="django_heartbeat",
+        path="__heartbeat__ silenced_logs[[]*].*",
+        reason="The reference logs the messages of silenced checks at their own level (ERROR, "
+        "WARNING) on every heartbeat, which defeats silencing and trips log-based alerts; "
+        "ours logs them at DEBUG, marked (silenced).",
+        migration="**Silenced check messages are logged at DEBUG**",
+    ),
+    Intended(
+        scenarios="django_redis_check_unreachable",
+        path="*down*",
+        reason="With Redis refusing connections, the reference's check_redis_connected raises "
+        "ConnectionError (from PING): the heartbeat crashes with Django's error page. Ours "
+        "reports dockerflow.health.E004 and answers the heartbeat's JSON with the failure "
+        "status.",
+        migration="``check_redis_connected`` **reports a refused connection**",
+    ),
+    Intended(
+        scenarios="django_version_malformed",
+        path="*__version__*",
+        reason="The reference's /__version__ crashes on a malformed version.json "
+        "(JSONDecodeError escapes the view); ours answers a JSON 500 and logs the cause once.",
+        migration="A malformed ``version.json``",
+    ),
 )

@@ -151,9 +151,7 @@ def _part(module: str) -> str:
         "core",
         "flask",
         "sanic",
-        pytest.param("django", marks=pytest.mark.xfail(
-            reason="the Django middleware's class shape is the django helper's part of issue 10",
-            strict=False)),
+        "django",
         "fastapi",
     ],
 )  # fmt: skip

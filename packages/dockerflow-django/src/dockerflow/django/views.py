@@ -191,14 +191,16 @@ def _silenced() -> list[str]:
 
 def _json(payload: dict[str, Any], status: int) -> Any:
     response = JsonResponse(payload, status=status)
-    # What went wrong is logged already (a failing check, a malformed version.json):
-    # keep Django from adding an "Internal Server Error" record for every probe.
+    # What went wrong is logged already (a malformed version.json, a broken heartbeat):
+    # keep Django from adding an "Internal Server Error" record without its cause.
     response._has_been_logged = True
     return response
 
 
 def _heartbeat_response(answer: HeartbeatResponse) -> Any:
-    return _json(answer.payload, answer.status_code)
+    # A failing heartbeat is left to Django's handler to log ("Internal Server Error:
+    # /__heartbeat__" on django.request), as with the reference library.
+    return JsonResponse(answer.payload, status=answer.status_code)
 
 
 def _broken_heartbeat(exc: BaseException) -> Any:

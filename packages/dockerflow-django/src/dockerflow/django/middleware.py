@@ -65,6 +65,7 @@ from django.utils.functional import SimpleLazyObject, empty  # type: ignore[impo
 from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, ConfigurationError, parse_bool
 from dockerflow.request import (
     elapsed_ms,
+    exception_message,
     get_or_generate_request_id,
     get_summary_logger,
     log_summary,
@@ -238,14 +239,6 @@ def extract_request_id(request: Any) -> str:
     return rid
 
 
-def _text(exception: BaseException) -> str:
-    """``str(exception)``, or its class name when that fails."""
-    try:
-        return str(exception)
-    except Exception:
-        return type(exception).__name__
-
-
 _CLIENT_ERRORS = (SuspiciousOperation, BadRequest, MultiPartParserError)
 
 
@@ -343,7 +336,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         fields = self._build_extra_meta(request)
         fields["errno"] = 500
         fields["code"] = _status_of(exception)
-        self.summary_logger.error(_text(exception), extra=fields, exc_info=exception)
+        self.summary_logger.error(exception_message(exception), extra=fields, exc_info=exception)
         request._has_exception = True
 
     def _build_extra_meta(self, request: Any) -> dict[str, Any]:

@@ -62,6 +62,7 @@ from django.utils.module_loading import import_string  # type: ignore[import-unt
 from dockerflow.checks import CheckFn
 from dockerflow.config import DockerflowSettings, parse_bool, read_settings
 from dockerflow.heartbeat import HeartbeatResponse, HeartbeatRunner, broken_heartbeat_response
+from dockerflow.request import raise_error_endpoint
 from dockerflow.version import get_version, load_version, load_version_async
 
 from .signals import heartbeat_failed, heartbeat_passed
@@ -305,14 +306,16 @@ def error_endpoint_enabled() -> bool:
 
 
 def error(request: Any) -> Any:
-    """Raise an exception, to check that errors reach your error reporting.
+    """Raise an exception, to check that errors reach your error reporting: as the
+    reference library does, log ``The __error__ endpoint was called`` at ERROR on the
+    ``dockerflow.django`` logger, then raise :exc:`Exception` with its message.
 
+    :raises Exception: ``This is a test exception from the /__error__ endpoint.``
     :raises django.http.Http404: when ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT`` is off.
     """
     if not error_endpoint_enabled():
         raise Http404("The __error__ endpoint is disabled")
-    _logger().error("The __error__ endpoint was called")
-    raise Exception("This is a test exception from the /__error__ endpoint.")
+    raise_error_endpoint(_logger())
 
 
 async def error_async(request: Any) -> Any:

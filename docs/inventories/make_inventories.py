@@ -110,6 +110,7 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
         ("os.PathLike", "py:class", "library/os.html#os.PathLike"),
         ("os.environ", "py:data", "library/os.html#os.environ"),
         ("os.urandom", "py:function", "library/os.html#os.urandom"),
+        ("re.Pattern", "py:class", "library/re.html#re.Pattern"),
         ("sys.stdout", "py:data", "library/sys.html#sys.stdout"),
         ("time.perf_counter", "py:function", "library/time.html#time.perf_counter"),
         ("types.TracebackType", "py:class", "library/types.html#types.TracebackType"),
@@ -125,6 +126,11 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
             "topics/checks/#django.core.checks.register",
         ),
         ("django.http.Http404", "py:exception", "topics/http/views/#django.http.Http404"),
+        (
+            "django.utils.deprecation.MiddlewareMixin",
+            "py:class",
+            "topics/http/middleware/#django.utils.deprecation.MiddlewareMixin",
+        ),
     ],
     "flask": [
         ("flask.Flask", "py:class", "api/#flask.Flask"),

@@ -264,7 +264,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
       the Dockerflow paths (:attr:`viewpatterns`);
     * :meth:`process_response` logs the ``INFO`` summary, unless
       :meth:`process_exception` logged the ``ERROR`` one;
-    * :meth:`_build_extra_meta` builds the summary's fields: override it to change
+    * ``_build_extra_meta(request)`` builds the summary's fields: override it to change
       them, e.g. to never touch ``request.user``::
 
           class Middleware(DockerflowMiddleware):

@@ -46,6 +46,14 @@ INTENDED: tuple[Intended, ...] = (
         "'{' and ends with '}': the record's text is lost.",
         migration="**A message that looks like JSON is logged.**",
     ),
+    Intended(
+        scenarios="flask_init_rejects_what_cannot_work",
+        path="cannot_work_*",
+        reason="The reference accepts an object argument that can never work (the redis "
+        "module instead of a client, a URL instead of Flask-SQLAlchemy): every heartbeat "
+        "then fails with E100, long after the deployment.",
+        migration="**What can never work is refused at setup.**",
+    ),
     # FastAPI (docs/migration.rst, "Per framework", FastAPI).
     Intended(
         scenarios="fastapi_version_missing",

@@ -244,3 +244,21 @@ def test_flask_each_request_in_one_app_context_has_its_own_id(obs: Any) -> None:
         for request_id in ("first", "second"):
             answer = client.get("/rid", headers={"X-Request-ID": request_id})
             obs.response(request_id, answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_init_rejects_what_cannot_work(obs: Any) -> None:
+    import redis
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    def init(**arguments: Any) -> str:
+        Dockerflow(Flask("compat"), **arguments)
+        return "accepted"
+
+    # The redis module where a client belongs, a database URL where Flask-SQLAlchemy
+    # belongs: every heartbeat would fail (E100); ours refuses at setup.
+    obs.outcome("cannot_work_redis_module", init, redis=redis)
+    obs.outcome("cannot_work_db_url", init, db="sqlite://")
+    obs.outcome("works_redis_client", init, redis=redis.Redis.from_url("redis://127.0.0.1:1/0"))

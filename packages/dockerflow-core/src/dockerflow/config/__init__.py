@@ -23,7 +23,8 @@ Setting                                     Default                 Meaning
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "parse_seconds",
     "parse_status_code",
     "read_settings",
+    "require_object",
 ]
 
 #: The header a request id is read from unless configured otherwise.
@@ -51,6 +53,45 @@ Getter = Callable[[str, Any], Any]
 
 class ConfigurationError(ValueError):
     """A ``DOCKERFLOW_*`` setting has a value that cannot be used."""
+
+
+def _has_attribute(value: Any, name: str) -> bool:
+    """Whether ``value`` has ``name`` (or may have it), without evaluating a property:
+    Flask-SQLAlchemy's ``engine`` raises outside an application context."""
+    cls = type(value)
+    if hasattr(cls, name) or hasattr(cls, "__getattr__"):  # a proxy may have anything
+        return True
+    return name in getattr(value, "__dict__", {})
+
+
+def require_object(argument: str, value: Any, expected: str, attributes: Collection[str]) -> None:
+    """Reject, when an integration is set up, an argument that can never work.
+
+    An integration given a client or an extension registers a check that uses it on
+    every heartbeat. A value that cannot be one (the ``redis`` module instead of a
+    client, a class instead of an instance, a URL string) would only show as a failed
+    heartbeat (``dockerflow.health.E100``) on every probe, long after deployment; this
+    raises at once instead.
+
+    :param argument: the argument's name, as the user wrote it (``"redis"``).
+    :param value: what was passed (``None`` is never checked: the caller skips it).
+    :param expected: what the argument must be, in words (``"a redis-py client"``).
+    :param attributes: the attributes the check uses; one of them must exist on the
+        object (or could: an object whose class has ``__getattr__``, a proxy or a
+        mock, is accepted).
+    :raises TypeError: naming ``argument``, ``expected`` and what was given, for a
+        module, a class, or an object without any of ``attributes``.
+    """
+    if isinstance(value, types.ModuleType):
+        given = f"the module {value.__name__!r}"
+    elif isinstance(value, type):
+        given = f"the class {value.__module__}.{value.__qualname__} (an instance is needed)"
+    elif not any(_has_attribute(value, name) for name in attributes):
+        wanted = " or ".join(f".{name}" for name in attributes)
+        given = f"{value!r:.80}, a {type(value).__qualname__} without {wanted}"
+    else:
+        return
+    raise TypeError(f"{argument}= expects {expected}, not {given}")
 
 
 def parse_bool(name: str, value: Any) -> bool:

@@ -43,7 +43,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import InternalServerError
 
 from dockerflow.checks import CheckFn, CheckRegistry, default_registry
-from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settings
+from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settings, require_object
 from dockerflow.heartbeat import HeartbeatRunner, broken_heartbeat_response
 from dockerflow.request import (
     elapsed_ms,
@@ -342,6 +342,27 @@ def _bind_to_app(app: flask.Flask, check: CheckFn) -> CheckFn:
     return run_in_app_context
 
 
+#: What each object argument of :class:`Dockerflow` must be, and the attributes its
+#: check uses (one of them must exist).
+_ARGUMENTS = {
+    "db": ("a Flask-SQLAlchemy instance (flask_sqlalchemy.SQLAlchemy)", ("engine", "get_engine")),
+    "redis": ("a redis-py client or a Flask-Redis instance", ("ping",)),
+    "migrate": ("a Flask-Migrate instance (flask_migrate.Migrate)", ("get_config",)),
+}
+
+
+def _check_arguments(registry: Any, **objects: Any) -> None:
+    """Reject at setup what can never work (the ``redis`` module instead of a client):
+    a :class:`TypeError` naming the argument, instead of a failing heartbeat later."""
+    for argument, value in objects.items():
+        if value is not None:
+            require_object(argument, value, *_ARGUMENTS[argument])
+    if registry is not None and not isinstance(registry, CheckRegistry):
+        raise TypeError(
+            f"registry= expects a dockerflow.checks.CheckRegistry, not {type(registry).__qualname__}"
+        )
+
+
 class Dockerflow:
     """The Dockerflow Flask extension. Set it up like this::
 
@@ -422,6 +443,7 @@ class Dockerflow:
         self._runner = HeartbeatRunner()
         self._bound: dict[tuple[flask.Flask, str], tuple[CheckFn, CheckFn]] = {}
 
+        _check_arguments(db=db, redis=redis, migrate=migrate, registry=registry)
         if db is not None:
             self.registry.register_partial(check_database_connected, db)
         if redis is not None:

@@ -35,7 +35,7 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from ..checks import CheckFn, CheckMessage, CheckRegistry, default_registry
-from ..config import DockerflowSettings, parse_bool, parse_seconds, read_settings
+from ..config import DockerflowSettings, parse_bool, parse_seconds, read_settings, require_object
 from ..heartbeat import HeartbeatRunner, broken_heartbeat_response
 from ..request import (
     elapsed_ms,
@@ -165,6 +165,13 @@ class Dockerflow:
         self.app: Sanic[Any, Any] | None = None
         self._version_callback: Callable[[Any], Any] = get_version
         if redis is not None:
+            # The module instead of a client, a class, a URL: a TypeError now, not E100 later.
+            require_object(
+                "redis",
+                redis,
+                "a Redis client (redis.asyncio.Redis, redis.Redis) or a sanic_redis.SanicRedis",
+                ("ping", "conn", "ctx_name", "config_name"),
+            )
             self.registry.register(self._check_redis, name="check_redis_connected")
         if app is not None:
             self.init_app(app)

@@ -13,7 +13,7 @@
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
-    DJANGO_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+    DJANGO_SECRET_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
     export DJANGO_SECRET_KEY
 fi
 exec bash "$here/../../scripts/run_example.sh" django sh start.sh "$@"

@@ -8,7 +8,8 @@
 #    redis-server, PostgreSQL's server binaries (the tests start their own servers).
 # 2. uv installs the locked workspace (every package, the newest supported framework
 #    releases, the test tools) into .venv, with Python 3.12 or newer when there is one.
-# 3. pytest runs tests/ (core, django, flask, sanic, and compat: the differential suite,
+# 3. pytest runs tests/ (core, django, flask, sanic, faults: real multi-worker servers
+#    while services fail; and compat: the differential suite,
 #    which builds a virtualenv of the pinned reference library with uv on first use).
 set -euo pipefail
 

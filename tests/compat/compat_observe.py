@@ -162,11 +162,19 @@ class Observer:
 
     @contextlib.contextmanager
     def capture_logs(
-        self, key: str, level: int = logging.DEBUG
+        self, key: str, level: int = logging.DEBUG, loggers: tuple[str, ...] = ()
     ) -> Iterator[list[logging.LogRecord]]:
         """Record, under ``key``, every log record that reaches the root logger while the
-        block runs (as :func:`record_to_dict`); yields the list of raw records."""
+        block runs (as :func:`record_to_dict`); yields the list of raw records.
+
+        :param loggers: keep only the records of these loggers and their children (e.g.
+            ``("request.summary", "dockerflow")`` to leave a framework's own chatter out).
+        """
         handler = _ListHandler()
+        if loggers:
+            handler.addFilter(
+                lambda r: any(r.name == n or r.name.startswith(f"{n}.") for n in loggers)
+            )
         root = logging.getLogger()
         old_level = root.level
         root.addHandler(handler)

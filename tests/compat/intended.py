@@ -179,4 +179,13 @@ INTENDED: tuple[Intended, ...] = (
         "(JSONDecodeError escapes the view); ours answers a JSON 500 and logs the cause once.",
         migration="A malformed ``version.json``",
     ),
+    # Sanic (docs/migration.rst, "Sanic").
+    Intended(
+        scenarios="sanic_not_found_and_missing_version",
+        path="/missing_logs[[]0[]].*",
+        reason="The reference's catch-all exception handler logs an answer below 500 (a 404 "
+        "for an unknown URL, a 400) as a failed request: ERROR, errno 500, with a traceback. "
+        "Dashboards counting errno 500 count client errors as server failures.",
+        migration="**A 4xx answer is not a failed request**",
+    ),
 )

@@ -262,3 +262,21 @@ def test_flask_init_rejects_what_cannot_work(obs: Any) -> None:
     obs.outcome("cannot_work_redis_module", init, redis=redis)
     obs.outcome("cannot_work_db_url", init, db="sqlite://")
     obs.outcome("works_redis_client", init, redis=redis.Redis.from_url("redis://127.0.0.1:1/0"))
+
+
+@scenario
+def test_flask_not_found_and_missing_version(obs: Any) -> None:
+    import os
+
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    os.mkdir("app")
+    app = Flask("compat", root_path=os.path.abspath("app"))
+    Dockerflow(app)
+    client = app.test_client()
+    for path in ("/missing", "/__version__"):
+        with obs.capture_logs(f"{path}_logs"):
+            answer = client.get(path)
+        obs.response(path, answer.status_code, answer.headers, answer.data)

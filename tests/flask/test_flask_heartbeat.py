@@ -431,7 +431,8 @@ def test_version_default_path_is_parent_of_root(tmp_path: Path) -> None:
 def test_version_path_and_404(tmp_path: Path, make_app: MakeApp) -> None:
     app, _ = make_app(version_path=str(tmp_path))
     client = app.test_client()
-    assert client.get("/__version__").status_code == 404
+    missing = client.get("/__version__")
+    assert (missing.status_code, missing.data) == (404, b"version.json not found")
     (tmp_path / "version.json").write_text(json.dumps(VERSION))
     assert client.get("/__version__").json == VERSION
 

@@ -269,3 +269,88 @@ def test_summary_with_the_apps_own_middleware(
     # our request middleware runs first: the app's middleware logs with the request id
     checking = [r for r in caplog.records if r.getMessage() == "checking access"]
     assert checking[0].rid == "mw-1"
+
+
+def test_error_summary_message_is_the_exception_text(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.test_client.get("/boom")
+    (record,) = summaries(caplog)
+    assert (record.levelno, record.getMessage()) == (logging.ERROR, "kaboom")
+
+
+def test_error_endpoint_logs_then_raises_what_the_reference_raises(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    raised: list[BaseException] = []
+
+    @app.signal("http.lifecycle.exception")
+    async def keep(request: Any = None, exception: Any = None, **_: Any) -> None:
+        raised.append(exception)
+
+    _, resp = app.test_client.get("/__error__", headers={"X-Request-ID": "err-1"})
+    assert resp.status == 500
+    assert [type(e) for e in raised] == [Exception]
+    assert str(raised[0]) == "This is a test exception from the /__error__ endpoint."
+    (called,) = [r for r in caplog.records if r.name == "dockerflow.sanic"]
+    assert (called.levelno, called.getMessage()) == (
+        logging.ERROR,
+        "The __error__ endpoint was called",
+    )
+    (summary,) = summaries(caplog)
+    assert summary.getMessage() == "This is a test exception from the /__error__ endpoint."
+    assert (summary.errno, summary.rid) == (500, "err-1")
+
+
+def test_reference_request_ctx_attributes(make_app: Any) -> None:
+    import time
+
+    app = make_app()
+    Dockerflow(app)
+    seen: dict[str, Any] = {}
+
+    @app.get("/ctx")
+    async def ctx(request: Any) -> Any:
+        seen.update(id=request.ctx.id, start=request.ctx.start_timestamp, now=time.time())
+        return response.text("ok")
+
+    app.test_client.get("/ctx", headers={"X-Request-ID": "ctx-1"})
+    assert seen["id"] == "ctx-1"
+    assert isinstance(seen["start"], float) and seen["start"] <= seen["now"]
+
+
+def test_summary_rid_comes_from_the_request_id_context_variable(
+    make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()
+    Dockerflow(app)
+
+    @app.on_request
+    async def replace_the_id(request: Any) -> None:
+        request_id_context.set(f"app-{request.ctx.id}")
+
+    @app.get("/x")
+    async def x(request: Any) -> Any:
+        return response.text("ok")
+
+    app.test_client.get("/x", headers={"X-Request-ID": "given"})
+    (record,) = summaries(caplog)
+    assert record.rid == "app-given"
+
+
+def test_extract_request_id_is_importable_where_the_reference_has_it(make_app: Any) -> None:
+    from dockerflow.sanic.app import extract_request_id
+
+    app = make_app()
+    seen: dict[str, Any] = {}
+
+    @app.get("/by-hand")
+    async def by_hand(request: Any) -> Any:
+        seen["returned"] = extract_request_id(request)
+        seen["ctx"] = request.ctx.id
+        seen["context"] = request_id_context.get()
+        return response.text("ok")
+
+    app.test_client.get("/by-hand", headers={"X-Request-ID": "hand-1"})
+    assert seen == {"returned": "hand-1", "ctx": "hand-1", "context": "hand-1"}

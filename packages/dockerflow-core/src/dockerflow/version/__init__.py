@@ -31,6 +31,7 @@ from typing import Any
 __all__ = [
     "VERSION_FIELDS",
     "VERSION_FILENAME",
+    "VERSION_NOT_FOUND_TEXT",
     "VersionFileError",
     "get_version",
     "load_version",
@@ -161,6 +162,11 @@ def _failed(exc: Exception) -> tuple[int, dict[str, Any]]:
     else:
         _logger().error("The version callback raised %s", type(exc).__name__, exc_info=exc)
     return 500, dict(_FAILED)
+
+
+#: The body of the 404 ``/__version__`` answers when there is no version information (the
+#: reference library's text, which the Django, Flask and Sanic integrations answer with).
+VERSION_NOT_FOUND_TEXT = "version.json not found"
 
 
 def load_version(callback: VersionCallback, root: Any) -> tuple[int, dict[str, Any]]:

@@ -11,8 +11,9 @@
   the ``X-Request-ID`` header (or ``DOCKERFLOW_REQUEST_ID_HEADER_NAME``) when it is
   safe, generated otherwise, available as ``flask.g.request_id`` and put on every
   log record by :class:`~dockerflow.logging.RequestIdLogFilter`;
-* the heartbeat checks: an own registry per extension, the built-in checks for the
-  objects passed in, and the signals of :mod:`dockerflow.flask.signals`.
+* the heartbeat checks: the built-in checks for the objects passed in, registered on
+  the process-wide registry of :mod:`dockerflow.checks` (or the extension's own,
+  ``registry=``), and the signals of :mod:`dockerflow.flask.signals`.
 
 The checks run through :class:`dockerflow.heartbeat.HeartbeatRunner`: concurrently,
 each bounded by ``DOCKERFLOW_CHECK_TIMEOUT``, with exceptions and timeouts turned
@@ -56,7 +57,7 @@ from dockerflow.request import (
     request_id_context,
     summary_fields,
 )
-from dockerflow.version import VersionCallback, get_version, load_version
+from dockerflow.version import VERSION_NOT_FOUND_TEXT, VersionCallback, get_version, load_version
 
 from .checks import check_database_connected, check_migrations_applied, check_redis_connected
 from .signals import heartbeat_failed, heartbeat_passed
@@ -406,11 +407,15 @@ class Dockerflow:
     Any further positional or keyword arguments are accepted and ignored, as they
     always were.
 
-    Each extension owns its :class:`~dockerflow.checks.CheckRegistry` and
-    :class:`~dockerflow.heartbeat.HeartbeatRunner`: two applications with two
-    extensions never share checks. Checks registered on the process-wide registry
-    (``dockerflow.checks.register``) run in every heartbeat too, after the
-    extension's own.
+    :param registry: the :class:`~dockerflow.checks.CheckRegistry` of this extension's
+        checks (the built-in ones and ``@dockerflow.check``); by default the
+        process-wide one, which ``dockerflow.checks.get_checks()`` and
+        ``clear_checks()`` see, as with the reference library. Pass a registry of its
+        own to keep an application's checks apart from another one's in the same
+        process (``Dockerflow(app, registry=CheckRegistry())``): its heartbeat then runs
+        the checks of that registry only.
+
+    Each extension has its :class:`~dockerflow.heartbeat.HeartbeatRunner`.
     """
 
     def __init__(
@@ -584,11 +589,14 @@ class Dockerflow:
     # -- views -------------------------------------------------------------------------
 
     def _version_view(self) -> ResponseReturnValue:
-        """Serve ``version.json``: 200, 404 when there is none, 500 when it is broken."""
+        """Serve ``version.json``: 200, 404 (``version.json not found``, as the reference
+        answers) when there is none, 500 (JSON) when it is broken."""
         root = self.version_path
         if root is None:
             root = os.path.dirname(flask.current_app.root_path)
         status, body = load_version(self._version_callback, root)
+        if status == 404:
+            return VERSION_NOT_FOUND_TEXT, 404  # the reference's answer
         return flask.jsonify(body), status
 
     def _heartbeat_view(self) -> ResponseReturnValue:

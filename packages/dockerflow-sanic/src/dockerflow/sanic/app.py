@@ -46,7 +46,7 @@ from ..request import (
     request_id_context,
     summary_fields,
 )
-from ..version import get_version, load_version_async
+from ..version import VERSION_NOT_FOUND_TEXT, get_version, load_version_async
 from .checks import check_redis_connected
 from .signals import HEARTBEAT_FAILED, HEARTBEAT_PASSED
 
@@ -128,10 +128,15 @@ class Dockerflow:
     :param check_timeout: seconds each check may run when
         ``DOCKERFLOW_CHECK_TIMEOUT`` is not set in ``app.config`` (default 5).
 
-    Each extension owns its checks (:attr:`registry`) and its heartbeat runner
-    (:attr:`runner`); the heartbeat also runs the checks registered process-wide
-    with :func:`dockerflow.checks.register`. After :meth:`init_app` the extension is
-    ``app.ctx.dockerflow``.
+    :param registry: the :class:`~dockerflow.checks.CheckRegistry` of this extension's
+        checks (the built-in Redis check and ``@dockerflow.check``); by default the
+        process-wide one, which ``dockerflow.checks.get_checks()`` and
+        ``clear_checks()`` see, as with the reference library. Pass a registry of its
+        own to keep an app's checks apart from another app's in the same process: its
+        heartbeat then runs the checks of that registry only.
+
+    Each extension has its heartbeat runner (:attr:`runner`). After :meth:`init_app` the
+    extension is ``app.ctx.dockerflow``.
     """
 
     def __init__(
@@ -142,6 +147,7 @@ class Dockerflow:
         version_path: str = ".",
         *args: Any,
         check_timeout: float | None = None,
+        registry: CheckRegistry | None = None,
         **kwargs: Any,
     ) -> None:
         #: The logger of the extension's own messages.
@@ -152,8 +158,9 @@ class Dockerflow:
         self.silenced_checks: list[str] = list(silenced_checks or [])
         #: Where ``version.json`` is looked for.
         self.version_path = version_path
-        #: The checks of this extension.
-        self.registry = CheckRegistry()
+        #: The checks of the heartbeat: the process-wide registry of
+        #: :mod:`dockerflow.checks` (as with the reference library), unless one was passed.
+        self.registry: CheckRegistry = default_registry if registry is None else registry
         #: Runs the heartbeat checks: coalescing and caching per extension.
         self.runner = HeartbeatRunner()
         #: The default check timeout, when the app's config sets none.
@@ -238,13 +245,8 @@ class Dockerflow:
         return self.registry.register_partial(check, obj)
 
     def check_pairs(self) -> list[tuple[str, CheckFn]]:
-        """The ``(name, check)`` pairs the heartbeat runs: this extension's checks,
-        then the process-wide ones (:func:`dockerflow.checks.register`) whose names
-        it does not use."""
-        own = self.registry.get_checks()
-        pairs = list(own.items())
-        pairs.extend(item for item in default_registry.get_checks().items() if item[0] not in own)
-        return pairs
+        """The ``(name, check)`` pairs the heartbeat runs: those of :attr:`registry`."""
+        return list(self.registry.get_checks().items())
 
     async def _check_redis(self) -> list[CheckMessage]:
         return await check_redis_connected(self._redis_client())
@@ -284,7 +286,8 @@ class Dockerflow:
 
     def _request_middleware(self, request: Request) -> None:
         ctx = request.ctx
-        ctx.dockerflow_start = time.perf_counter()
+        ctx.dockerflow_start = time.perf_counter()  # for ``t``: monotonic
+        ctx.start_timestamp = time.time()  # the reference's name, for applications
         header = request.app.config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
         rid = get_or_generate_request_id(request.headers, header or None)
         ctx.id = rid
@@ -341,7 +344,9 @@ class Dockerflow:
             agent=headers.get("User-Agent", ""),
             lang=headers.get("Accept-Language", ""),
             uid="",
-            rid=getattr(ctx, "id", None),
+            # The current request id, as the reference logs it (a middleware of the
+            # application may have replaced it); the request's own when there is none.
+            rid=request_id_context.get() or getattr(ctx, "id", None),
             t=0 if start is None else elapsed_ms(start),
             errno=0 if getattr(ctx, "dockerflow_exc", None) is None else 500,
             code=getattr(ctx, "dockerflow_status", None),
@@ -356,6 +361,8 @@ class Dockerflow:
 
     async def _version_view(self, request: Request) -> HTTPResponse:
         status, body = await load_version_async(self._version_callback, self.version_path)
+        if status == 404:
+            return response.raw(VERSION_NOT_FOUND_TEXT.encode(), status=404)  # the reference's
         return response.json(body, status=status)
 
     async def _heartbeat_view(self, request: Request) -> HTTPResponse:

@@ -1,0 +1,98 @@
+"""Differential scenarios for dockerflow-sanic: the same Sanic code under the reference
+library and under ours, through Sanic's test client (see ``compat_harness``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compat_harness import scenario
+
+
+@scenario
+def test_sanic_endpoints_and_summaries(obs: Any) -> None:
+    import json
+
+    from sanic import Sanic, response
+
+    from dockerflow.sanic import Dockerflow
+
+    with open("version.json", "w") as fp:
+        json.dump({"source": "s", "version": "v", "commit": "c", "build": "b"}, fp)
+    app = Sanic("compat")
+    app.config.DOCKERFLOW_SUMMARY_LOG_QUERYSTRING = True
+    Dockerflow(app)
+    seen: dict[str, Any] = {}
+
+    @app.route("/page")
+    async def page(request: Any) -> Any:
+        from dockerflow.logging import request_id_context
+
+        seen["ctx.id"] = getattr(request.ctx, "id", "<unset>")
+        seen["ctx.start_timestamp"] = type(getattr(request.ctx, "start_timestamp", None)).__name__
+        seen["context"] = request_id_context.get()
+        return response.text("page")
+
+    with obs.capture_logs("logs", loggers=("request.summary", "dockerflow")):
+        for path in ("/__version__", "/__heartbeat__", "/__lbheartbeat__", "/page?a=1&b=%20x"):
+            _, answer = app.test_client.get(
+                path,
+                headers={
+                    "X-Request-ID": "sanic-1",
+                    "User-Agent": "compat",
+                    "Accept-Language": "fr",
+                },
+            )
+            obs.response(path, answer.status, answer.headers, answer.body)
+    obs.record("seen_in_view", seen)
+
+
+@scenario
+def test_sanic_error_endpoint_and_view_errors(obs: Any) -> None:
+    from sanic import Sanic
+
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    Dockerflow(app)
+
+    @app.route("/fail")
+    async def fail(request: Any) -> Any:
+        raise ValueError("exception message")
+
+    for key, path in (("error_endpoint", "/__error__"), ("view_error", "/fail")):
+        with obs.capture_logs(f"{key}_logs", loggers=("request.summary", "dockerflow")) as records:
+            _, answer = app.test_client.get(path, headers={"X-Request-ID": key})
+        obs.record(f"{key}_status", answer.status)
+        del records
+
+
+@scenario
+def test_sanic_checks_in_the_default_registry(obs: Any) -> None:
+    import redis.asyncio
+    from sanic import Sanic
+
+    from dockerflow import checks
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    client = redis.asyncio.Redis(host="127.0.0.1", port=1)  # nothing listens there
+    Dockerflow(app, redis=client)
+    obs.record("registered", sorted(checks.get_checks()))
+    checks.clear_checks()
+    obs.record("after_clear", sorted(checks.get_checks()))
+    _, answer = app.test_client.get("/__heartbeat__")
+    obs.response("heartbeat_after_clear", answer.status, answer.headers, answer.body)
+
+
+@scenario
+def test_sanic_not_found_and_missing_version(obs: Any) -> None:
+    from sanic import Sanic
+
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    Dockerflow(app)
+    for path in ("/missing", "/__version__"):
+        with obs.capture_logs(f"{path}_logs", loggers=("request.summary", "dockerflow")):
+            _, answer = app.test_client.get(path)
+        obs.response(path, answer.status, answer.headers, answer.body)

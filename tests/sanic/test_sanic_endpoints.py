@@ -218,10 +218,12 @@ def test_app_routes_and_own_error_handler_untouched(make_app: Any) -> None:
 def test_checks_live_in_the_default_registry_by_default(make_app: Any) -> None:
     # As with the reference library: dockerflow.checks sees (and clears) the extension's
     # checks, and every app's heartbeat runs them.
+    import redis
+
     from dockerflow import checks as core_checks
 
     app_a, app_b = make_app(), make_app()
-    df_a = Dockerflow(app_a, redis=object())
+    df_a = Dockerflow(app_a, redis=redis.asyncio.Redis(host="127.0.0.1", port=1))
     Dockerflow(app_b)
 
     @df_a.check

@@ -64,6 +64,7 @@ ASGISendEvent = Message
 
 _DEFAULT_HEADER = DEFAULT_REQUEST_ID_HEADER.lower().encode("latin-1")
 _set_request_id = request_id_context.set
+_summary_logger = get_summary_logger
 _get_request_id = request_id_context.get
 
 
@@ -182,7 +183,7 @@ class MozlogRequestSummaryLogger:
 
         async def send_and_note_status(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            if status is None and message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
@@ -191,8 +192,12 @@ class MozlogRequestSummaryLogger:
         except Exception as exc:
             self._log(scope, 500, start, exc)
             raise
-        if self.logger.isEnabledFor(logging.INFO):
-            self._log(scope, status, start, None)
+        logger = self.logger
+        if logger is _summary_logger():
+            # The fast path (dockerflow.request.log_summary checks the level itself).
+            log_summary(self.summary_extra(scope, status, start))
+        elif logger.isEnabledFor(logging.INFO):
+            logger.info("", extra=self.summary_extra(scope, status, start))
 
     def summary_extra(
         self, scope: Scope, status: int | None, start: float, exc: BaseException | None = None
@@ -229,14 +234,11 @@ class MozlogRequestSummaryLogger:
             querystring=querystring,
         )
 
-    def _log(
-        self, scope: Scope, status: int | None, start: float, exc: BaseException | None
-    ) -> None:
+    def _log(self, scope: Scope, status: int | None, start: float, exc: BaseException) -> None:
+        # A request that raised: ERROR, with the exception.
         logger = self.logger
         fields = self.summary_extra(scope, status, start, exc)
-        if logger is get_summary_logger():
-            log_summary(fields, exc)  # the fast path: see dockerflow.request.log_summary
-        elif exc is None:
-            logger.info("", extra=fields)
+        if logger is _summary_logger():
+            log_summary(fields, exc)
         else:
             logger.error("%s", type(exc).__name__, exc_info=exc, extra=fields)

@@ -179,6 +179,23 @@ INTENDED: tuple[Intended, ...] = (
         "(JSONDecodeError escapes the view); ours answers a JSON 500 and logs the cause once.",
         migration="A malformed ``version.json``",
     ),
+    Intended(
+        scenarios="django_signal_receiver_that_raises",
+        path="*__heartbeat__*",
+        reason="A heartbeat signal receiver that raises crashes the reference's heartbeat "
+        "(Signal.send): Django's error page instead of the heartbeat. Ours calls receivers "
+        "with send_robust: the error is logged and the heartbeat answers as usual.",
+        migration="with ``send_robust``: one that raises is logged",
+    ),
+    Intended(
+        scenarios="django_settings_changed_after_startup",
+        path="__version__ overridden.body*",
+        reason="The reference reads DOCKERFLOW_VERSION_CALLBACK (and "
+        "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE) once, when its views module is first "
+        "imported: a value set afterwards (override_settings, a setting changed at run "
+        "time) is silently ignored. Ours reads the settings when a request comes in.",
+        migration="**Settings are read when a request comes in**",
+    ),
     # Sanic (docs/migration.rst, "Sanic").
     Intended(
         scenarios="sanic_not_found_and_missing_version",

@@ -508,3 +508,60 @@ def test_django_documented_logging(obs: Any) -> None:
         line.get("Fields", {}).pop("traceback", None)  # ours adds the traceback
     obs.record("lines", lines)
     obs.record("logger_disabled", logging.getLogger("request.summary").disabled)
+
+
+@scenario
+def test_django_check_that_logs(obs: Any) -> None:
+    import logging
+
+    import compat_django
+
+    compat_django.setup()
+    from django.core import checks
+    from django.test import Client
+
+    def compat_logging_check(app_configs: Any, **kwargs: Any) -> list[Any]:
+        logging.getLogger("compat.check").info("checking")
+        return []
+
+    checks.register(compat_logging_check)
+    client = Client()
+    compat_django.get(obs, "first", client, "/", HTTP_X_REQUEST_ID="rid-first")
+    compat_django.get(obs, "__heartbeat__", client, "/__heartbeat__", HTTP_X_REQUEST_ID="rid-hb")
+
+
+@scenario
+def test_django_signal_receiver_that_raises(obs: Any) -> None:
+    import compat_django
+
+    compat_django.setup()
+    from django.test import Client
+
+    from dockerflow.django.signals import heartbeat_passed
+
+    def broken(sender: Any, level: Any, **kwargs: Any) -> None:
+        raise RuntimeError("receiver broke")
+
+    heartbeat_passed.connect(broken)
+    compat_django.get(obs, "__heartbeat__", Client(raise_request_exception=False), "/__heartbeat__")
+    with compat_django.logs(obs, "raising __heartbeat___logs"):
+        obs.outcome("raising __heartbeat__", lambda: Client().get("/__heartbeat__").status_code)
+
+
+@scenario
+def test_django_settings_changed_after_startup(obs: Any) -> None:
+    import compat_django
+
+    compat_django.setup()
+    from django.core import checks
+    from django.test import Client, override_settings
+
+    def compat_error(app_configs: Any, **kwargs: Any) -> list[Any]:
+        return [checks.Error("down", id="compat.E001")]
+
+    checks.register(compat_error)
+    client = Client()
+    with override_settings(DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE=503):
+        compat_django.get(obs, "__heartbeat__ overridden", client, "/__heartbeat__")
+    with override_settings(DOCKERFLOW_VERSION_CALLBACK="compat_django.version_callback"):
+        compat_django.get(obs, "__version__ overridden", client, "/__version__")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from djtest_support import run_async
 from dockerflow import health
 from dockerflow.django import views
 from dockerflow.django.signals import heartbeat_failed, heartbeat_passed
+from dockerflow.logging import RequestIdLogFilter
 
 Register = Callable[..., Any]
 
@@ -292,3 +294,25 @@ def test_checks_sharing_a_name_are_both_reported(register_check: Register) -> No
     names = [name for name, _ in views.heartbeat_checks()]
     assert len(names) == len(set(names))
     assert "check_same" in names and "beta.check_same" in names
+
+
+def test_records_a_check_logs_carry_the_heartbeats_request_id(
+    register_check: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The checks run on worker threads, in a copy of the request's context: what they
+    log is tied to the heartbeat request, as when the reference ran them in the request."""
+
+    def check_that_logs(app_configs: Any, **kwargs: Any) -> list[Any]:
+        logging.getLogger("djtestproject.check").info("checking from %s", threading.get_ident())
+        return []
+
+    register_check(check_that_logs)
+    caplog.handler.addFilter(RequestIdLogFilter())
+    try:
+        with caplog.at_level(logging.INFO, logger="djtestproject.check"):
+            Client().get("/__heartbeat__", HTTP_X_REQUEST_ID="rid-heartbeat-check")
+    finally:
+        caplog.handler.filters.clear()
+    [record] = [r for r in caplog.records if r.name == "djtestproject.check"]
+    assert record.thread != threading.get_ident()  # it did run on a check thread
+    assert record.rid == "rid-heartbeat-check"  # type: ignore[attr-defined]

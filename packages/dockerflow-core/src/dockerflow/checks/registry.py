@@ -245,6 +245,11 @@ clear_checks = default_registry.clear
 # --- running ---------------------------------------------------------------------
 
 
+#: A call queued for the check threads: its future, the caller's context, the function
+#: and its arguments.
+_Call = tuple[Future[Any], contextvars.Context, Callable[..., Any], tuple[Any, ...]]
+
+
 class _CheckThreads:
     """A bounded pool of daemon threads for sync checks.
 
@@ -260,12 +265,14 @@ class _CheckThreads:
         self._threads = 0
         self._lock = threading.Lock()
         self._idle = threading.Semaphore(0)
-        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]
-        self._queue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn(*args)`` on a check thread, in a copy of the caller's context (as
+        :func:`asyncio.to_thread` does): what a check logs carries the request id of
+        the heartbeat that started it."""
         future: Future[Any] = Future()
-        self._queue.put((future, fn, args))
+        self._queue.put((future, contextvars.copy_context(), fn, args))
         if not self._idle.acquire(blocking=False):  # no thread waiting: start one
             with self._lock:
                 if self._threads < self._max_threads:
@@ -276,15 +283,15 @@ class _CheckThreads:
 
     def _work(self) -> None:
         while True:
-            future, fn, args = self._queue.get()
+            future, context, fn, args = self._queue.get()
             if future.set_running_or_notify_cancel():
                 try:
-                    result = fn(*args)
+                    result = context.run(fn, *args)
                 except BaseException as exc:
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
-            del future, fn, args
+            del future, context, fn, args
             self._idle.release()
 
 

@@ -63,7 +63,12 @@ from dockerflow.checks import CheckFn
 from dockerflow.config import DockerflowSettings, parse_bool, read_settings
 from dockerflow.heartbeat import HeartbeatResponse, HeartbeatRunner, broken_heartbeat_response
 from dockerflow.request import raise_error_endpoint
-from dockerflow.version import get_version, load_version, load_version_async
+from dockerflow.version import (
+    VERSION_NOT_FOUND_TEXT,
+    get_version,
+    load_version,
+    load_version_async,
+)
 
 from .signals import heartbeat_failed, heartbeat_passed
 
@@ -267,7 +272,7 @@ def _version_response(status: int, body: dict[str, Any]) -> Any:
     if status == 404:
         # As with the reference library: a plain-text 404, which Django logs
         # ("Not Found: /__version__") as it logs any 404.
-        return HttpResponseNotFound("version.json not found")
+        return HttpResponseNotFound(VERSION_NOT_FOUND_TEXT)
     return _json(body, status)
 
 

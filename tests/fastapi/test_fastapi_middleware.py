@@ -288,3 +288,28 @@ def test_middlewares_around_a_bare_asgi_app(summaries: Summaries) -> None:
     assert answer.status_code == 204
     record = summaries()[-1]
     assert (record.path, record.code, record.rid) == ("/bare", 204, "bare-1")  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_request_still_gets_its_summary(summaries: Summaries) -> None:
+    async def cancelled(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise asyncio.CancelledError  # the client went away mid-response
+
+    async def ignore(message: Any) -> None:
+        pass
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    app = RequestIdMiddleware(MozlogRequestSummaryLogger(cancelled))
+    scope = {"type": "http", "method": "GET", "path": "/gone", "headers": [], "query_string": b""}
+    with pytest.raises(asyncio.CancelledError):
+        await app(scope, receive, ignore)
+    record = summaries()[-1]
+    assert (record.path, record.code, record.errno, record.levelno) == (  # type: ignore[attr-defined]
+        "/gone",
+        200,
+        0,
+        logging.INFO,
+    )

@@ -190,8 +190,16 @@ class MozlogRequestSummaryLogger:
         try:
             await self.app(scope, receive, send_and_note_status)
         except Exception as exc:
-            self._log(scope, 500, start, exc)
+            self._log_failure(scope, 500, start, exc)
             raise
+        except BaseException:
+            # Cancelled (the client went away, the server is stopping): the request still
+            # gets its summary, with the status sent so far (None when there was none).
+            self._log_success(scope, status, start)
+            raise
+        self._log_success(scope, status, start)
+
+    def _log_success(self, scope: Scope, status: int | None, start: float) -> None:
         logger = self.logger
         if logger is _summary_logger():
             # The fast path (dockerflow.request.log_summary checks the level itself).
@@ -234,7 +242,9 @@ class MozlogRequestSummaryLogger:
             querystring=querystring,
         )
 
-    def _log(self, scope: Scope, status: int | None, start: float, exc: BaseException) -> None:
+    def _log_failure(
+        self, scope: Scope, status: int | None, start: float, exc: BaseException
+    ) -> None:
         # A request that raised: ERROR, with the exception.
         logger = self.logger
         fields = self.summary_extra(scope, status, start, exc)

@@ -313,3 +313,15 @@ async def test_a_cancelled_request_still_gets_its_summary(summaries: Summaries) 
         0,
         logging.INFO,
     )
+
+
+@pytest.mark.parametrize("setting", ["", "   ", "X-Idé-ñ\u2603", 42])
+def test_an_unusable_header_setting_falls_back_to_x_request_id(
+    make_app: AppFactory, setting: Any
+) -> None:
+    c = TestClient(with_view(make_app(DOCKERFLOW_REQUEST_ID_HEADER_NAME=setting)))
+    assert c.get("/hello", headers={"X-Request-ID": "fallback-1"}).json()["rid"] == "fallback-1"
+    if setting == 42:  # the heartbeat names the setting that cannot be used
+        answer = c.get("/__heartbeat__")
+        assert answer.status_code == 500
+        assert answer.json()["status"] == "error"

@@ -78,12 +78,15 @@ def _setting(scope: Scope, name: str) -> Any:
 
 
 def _header_key(name: Any) -> bytes:
-    if not name:
-        return _DEFAULT_HEADER
-    if not isinstance(name, str) or not name.strip():
-        # Also what the heartbeat reports, naming the setting; requests still get an id.
-        return _DEFAULT_HEADER
-    return name.strip().lower().encode("latin-1")
+    """The lowercase ASGI name of the configured request-id header. A value that cannot
+    be a header name falls back to ``X-Request-ID``, so requests keep getting ids (the
+    heartbeat answers a JSON 500 naming a setting that is not a string)."""
+    if isinstance(name, str) and name.strip():
+        try:
+            return name.strip().lower().encode("latin-1")
+        except UnicodeEncodeError:
+            pass
+    return _DEFAULT_HEADER
 
 
 class RequestIdMiddleware:
@@ -95,10 +98,11 @@ class RequestIdMiddleware:
     (too long, control characters, spaces, non-ASCII) is replaced by a new UUID4 and
     never logged.
 
-    The id is set in :data:`dockerflow.request.request_id_context` (also importable from :mod:`dockerflow.logging`) for the rest of the
-    request, so :class:`~dockerflow.request.RequestIdLogFilter` puts it on every record
-    logged while the request is handled (as ``rid``), the ``request.summary`` and the
-    server's own traceback of an unhandled exception included.
+    The id is set in :data:`dockerflow.request.request_id_context` (also importable from
+    :mod:`dockerflow.logging`) for the rest of the request, so
+    :class:`~dockerflow.request.RequestIdLogFilter` puts it on every record logged while
+    the request is handled (as ``rid``), the ``request.summary`` and the server's own
+    traceback of an unhandled exception included.
 
     :param app: the ASGI app to wrap (Starlette passes it).
     """

@@ -205,4 +205,50 @@ INTENDED: tuple[Intended, ...] = (
         "Dashboards counting errno 500 count client errors as server failures.",
         migration="**A 4xx answer is not a failed request**",
     ),
+    # Every integration (docs/migration.rst, "Health checks and the heartbeat", "version.json",
+    # "Logging", "Requests").
+    Intended(
+        scenarios="core_logging_configured_after_import",
+        path="logs",
+        reason="The reference creates its loggers when imported, so a dictConfig applied "
+        "after the imports (disable_existing_loggers defaults to True) disables them and "
+        "their records are lost; ours creates them when first used.",
+        migration="**No dockerflow logger exists before it is used.**",
+    ),
+    Intended(
+        scenarios="flask_misbehaving_checks_and_version",
+        path="silenced_logs[[]*[]].*",
+        reason="The reference logs the messages of silenced checks at their own level "
+        "(ERROR, WARNING) on every heartbeat, which defeats silencing and trips log-based "
+        "alerts; ours logs them at DEBUG, marked (silenced).",
+        migration="**Silenced check messages are logged at DEBUG**",
+    ),
+    Intended(
+        scenarios="*_misbehaving_checks*",
+        path="raising_check.*",
+        reason="A check that raises crashes the reference's heartbeat (the framework's "
+        "HTML or text error page); ours reports it as dockerflow.health.E100 in the "
+        "heartbeat's JSON, with the failure status.",
+        migration="**A misbehaving check no longer breaks the heartbeat.**",
+    ),
+    Intended(
+        scenarios="*_misbehaving_checks*",
+        path="malformed_version.*",
+        reason="A malformed version.json crashes the reference's /__version__ (the "
+        "JSONDecodeError escapes the view); ours answers a JSON 500 and logs the cause once.",
+        migration="A malformed ``version.json``",
+    ),
+    Intended(
+        scenarios="*hostile_request_ids",
+        path="*.body.rid",
+        reason="The reference keeps any request id (too long, spaces, separators), so a "
+        "client writes arbitrary text into the logs; ours replaces an unsafe one by a UUID4.",
+        migration="**Request ids are validated.**",
+    ),
+    Intended(
+        scenarios="sanic_misbehaving_checks_version_and_request_ids",
+        path="*.body.rid",
+        reason="As above: the reference keeps any request id, ours replaces an unsafe one.",
+        migration="**Request ids are validated.**",
+    ),
 )

@@ -325,3 +325,27 @@ def test_core_mozlog_handler_fileconfig(obs: Any) -> None:
         logger.info("from %s", "ini")
         obs.record("line", json.loads(stream.getvalue()))
     sys.stderr.flush()
+
+
+@scenario
+def test_core_logging_configured_after_import(obs: Any) -> None:
+    import logging
+    import logging.config
+    import warnings
+
+    from dockerflow import checks  # before the configuration, as settings files do
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from dockerflow.logging import JsonLogFormatter
+
+        JsonLogFormatter()
+    obs.record("json_formatter_warnings", [type(w.message).__name__ for w in caught])
+    logging.config.dictConfig({"version": 1, "root": {"level": "DEBUG", "handlers": []}})
+
+    @checks.register
+    def failing() -> list[Any]:
+        return [checks.Error("broken", id="compat.E001")]
+
+    with obs.capture_logs("logs"):
+        checks.run_checks(checks.get_checks().items())

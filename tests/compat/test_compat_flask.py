@@ -280,3 +280,56 @@ def test_flask_not_found_and_missing_version(obs: Any) -> None:
         with obs.capture_logs(f"{path}_logs"):
             answer = client.get(path)
         obs.response(path, answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_misbehaving_checks_and_version(obs: Any) -> None:
+    import os
+
+    from flask import Flask
+
+    from dockerflow import checks
+    from dockerflow.flask import Dockerflow
+
+    os.mkdir("app")
+    with open("version.json", "w") as fp:
+        fp.write("{not json")
+    app = Flask("compat", root_path=os.path.abspath("app"))
+    Dockerflow(app, silenced_checks=["compat.W001"])
+
+    @checks.register
+    def silenced() -> list[Any]:
+        return [checks.Warning("ignore me", id="compat.W001")]
+
+    client = app.test_client()
+    with obs.capture_logs("silenced_logs", loggers=("dockerflow",)):
+        answer = client.get("/__heartbeat__")
+    obs.response("silenced", answer.status_code, answer.headers, answer.data)
+
+    @checks.register
+    def raising() -> list[Any]:
+        raise ConnectionError("database down")
+
+    answer = client.get("/__heartbeat__")
+    obs.response("raising_check", answer.status_code, answer.headers, answer.data)
+    answer = client.get("/__version__")
+    obs.response("malformed_version", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_hostile_request_ids(obs: Any) -> None:
+    import flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = flask.Flask("compat")
+    Dockerflow(app)
+
+    @app.route("/rid")
+    def rid() -> Any:
+        return {"rid": flask.g.request_id}
+
+    client = app.test_client()
+    for key, value in (("kept", "abc-123_x.y:z"), ("spaces", "a b"), ("long", "x" * 200)):
+        answer = client.get("/rid", headers={"X-Request-ID": value})
+        obs.response(key, answer.status_code, answer.headers, answer.data)

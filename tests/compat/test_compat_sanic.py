@@ -96,3 +96,32 @@ def test_sanic_not_found_and_missing_version(obs: Any) -> None:
         with obs.capture_logs(f"{path}_logs", loggers=("request.summary", "dockerflow")):
             _, answer = app.test_client.get(path)
         obs.response(path, answer.status, answer.headers, answer.body)
+
+
+@scenario
+def test_sanic_misbehaving_checks_version_and_request_ids(obs: Any) -> None:
+    from sanic import Sanic, response
+
+    from dockerflow import checks
+    from dockerflow.sanic import Dockerflow
+
+    with open("version.json", "w") as fp:
+        fp.write("{not json")
+    app = Sanic("compat")
+    Dockerflow(app)
+
+    @app.route("/rid")
+    async def rid(request: Any) -> Any:
+        return response.json({"rid": request.ctx.id})
+
+    @checks.register
+    def raising() -> list[Any]:
+        raise ConnectionError("database down")
+
+    _, answer = app.test_client.get("/__heartbeat__")
+    obs.response("raising_check", answer.status, answer.headers, answer.body)
+    _, answer = app.test_client.get("/__version__")
+    obs.response("malformed_version", answer.status, answer.headers, answer.body)
+    for key, value in (("kept", "abc-123_x.y:z"), ("spaces", "a b"), ("long", "x" * 200)):
+        _, answer = app.test_client.get("/rid", headers={"X-Request-ID": value})
+        obs.response(key, answer.status, answer.headers, answer.body)

@@ -323,17 +323,19 @@ async def _await(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
 
-def _bind_to_app(app: flask.Flask, check: CheckFn) -> CheckFn:
+def _bind_to_app(app: flask.Flask, check: CheckFn, name: str) -> CheckFn:
     """Return ``check`` wrapped to run inside an application context of ``app``.
 
     The checks run in worker threads, where there is no application context, yet
     Flask extensions (``db.engine``, Flask-Migrate's config) need one. An ``async``
     check is awaited inside the context. The wrapper keeps the check's name and its
-    registered timeout (``functools.wraps`` copies the attributes).
+    registered timeout (``functools.wraps`` copies the attributes), and logs the
+    reference's ``Called Dockerflow check <name>`` DEBUG record when it is called.
     """
 
     @functools.wraps(check)
     def run_in_app_context() -> Any:
+        logging.getLogger("dockerflow.checks.registry").debug("Called Dockerflow check %s", name)
         with app.app_context():
             result = check()
             if inspect.isawaitable(result):
@@ -644,7 +646,7 @@ class Dockerflow:
         for name, check in self.registry.get_checks().items():
             cached = self._bound.get((app, name))
             if cached is None or cached[0] is not check:
-                cached = (check, _bind_to_app(app, check))
+                cached = (check, _bind_to_app(app, check, name))
                 self._bound[(app, name)] = cached
             bound.append((name, cached[1]))
         return bound

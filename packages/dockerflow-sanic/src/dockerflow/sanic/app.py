@@ -22,6 +22,8 @@ at run time (``DOCKERFLOW_CHECK_TIMEOUT``, ``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import time
 import warnings
@@ -75,6 +77,28 @@ def _is_server_error(exc: BaseException) -> bool:
     if isinstance(exc, SanicException):
         return int(getattr(exc, "status_code", 500) or 500) >= 500
     return True
+
+
+def _logging_calls(check: CheckFn, name: str) -> CheckFn:
+    """``check``, logging ``Called Dockerflow check <name>`` at DEBUG when called (as
+    the reference's registered checks do); sync or ``async`` as ``check`` is, with its
+    attributes (the registered timeout) kept."""
+    logger = logging.getLogger("dockerflow.checks.registry")
+    if inspect.iscoroutinefunction(check):
+
+        @functools.wraps(check)
+        async def called_async() -> Any:
+            logger.debug("Called Dockerflow check %s", name)
+            return await check()
+
+        return called_async
+
+    @functools.wraps(check)
+    def called() -> Any:
+        logger.debug("Called Dockerflow check %s", name)
+        return check()
+
+    return called
 
 
 def extract_request_id(request: Request) -> str:
@@ -171,6 +195,7 @@ class Dockerflow:
         #: The app this extension was last initialized with.
         self.app: Sanic[Any, Any] | None = None
         self._version_callback: Callable[[Any], Any] = get_version
+        self._logged: dict[str, tuple[CheckFn, CheckFn]] = {}
         if redis is not None:
             # The module instead of a client, a class, a URL: a TypeError now, not E100 later.
             require_object(
@@ -245,8 +270,20 @@ class Dockerflow:
         return self.registry.register_partial(check, obj)
 
     def check_pairs(self) -> list[tuple[str, CheckFn]]:
-        """The ``(name, check)`` pairs the heartbeat runs: those of :attr:`registry`."""
-        return list(self.registry.get_checks().items())
+        """The ``(name, check)`` pairs the heartbeat runs: those of :attr:`registry`,
+        each logging the reference's ``Called Dockerflow check <name>`` DEBUG record when
+        it is called.
+
+        The wrappers are cached, so the core runner recognizes a check that is still
+        hung from an earlier heartbeat and does not start it again.
+        """
+        pairs = []
+        for name, check in self.registry.get_checks().items():
+            cached = self._logged.get(name)
+            if cached is None or cached[0] is not check:
+                cached = self._logged[name] = (check, _logging_calls(check, name))
+            pairs.append((name, cached[1]))
+        return pairs
 
     async def _check_redis(self) -> list[CheckMessage]:
         return await check_redis_connected(self._redis_client())

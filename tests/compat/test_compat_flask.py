@@ -333,3 +333,51 @@ def test_flask_hostile_request_ids(obs: Any) -> None:
     for key, value in (("kept", "abc-123_x.y:z"), ("spaces", "a b"), ("long", "x" * 200)):
         answer = client.get("/rid", headers={"X-Request-ID": value})
         obs.response(key, answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_documented_settings_and_request_id_filter(obs: Any) -> None:
+    import logging
+    import warnings
+
+    import flask
+
+    from dockerflow import checks
+    from dockerflow.flask import Dockerflow
+    from dockerflow.logging import RequestIdLogFilter
+
+    app = flask.Flask("compat")
+    app.config["DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"] = 503
+    app.config["DOCKERFLOW_REQUEST_ID_HEADER_NAME"] = "X-Trace-Id"
+    dockerflow = Dockerflow(app, version_path="/nonexistent")
+
+    @dockerflow.version_callback
+    def version(root: str) -> dict[str, str]:
+        return {"source": root, "version": "1", "commit": "c", "build": "b"}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+
+        @dockerflow.check(name="named_check")
+        def failing() -> list[Any]:
+            return [checks.Critical("down", id="compat.C001")]
+
+    view_logger = logging.getLogger("compat.view")
+
+    @app.route("/log")
+    def log() -> str:
+        view_logger.info("inside the view")
+        return "ok"
+
+    from dockerflow.logging import request_id_context
+
+    view_logger.addFilter(RequestIdLogFilter())  # as a handler's filter would: at log time
+    client = app.test_client()
+    with obs.capture_logs("logs", loggers=("compat.view", "request.summary")):
+        answer = client.get("/log", headers={"X-Trace-Id": "trace-1"})
+        obs.record("log_status", answer.status_code)
+    obs.record("rid_after_request", request_id_context.get())
+    answer = client.get("/__heartbeat__")
+    obs.response("heartbeat", answer.status_code, answer.headers, answer.data)
+    answer = client.get("/__version__")
+    obs.response("version", answer.status_code, answer.headers, answer.data)

@@ -125,3 +125,43 @@ def test_sanic_misbehaving_checks_version_and_request_ids(obs: Any) -> None:
     for key, value in (("kept", "abc-123_x.y:z"), ("spaces", "a b"), ("long", "x" * 200)):
         _, answer = app.test_client.get("/rid", headers={"X-Request-ID": value})
         obs.response(key, answer.status, answer.headers, answer.body)
+
+
+@scenario
+def test_sanic_documented_settings_and_request_id_filter(obs: Any) -> None:
+    import logging
+
+    from sanic import Sanic, response
+
+    from dockerflow import checks
+    from dockerflow.logging import RequestIdLogFilter
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    app.config.DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE = 503
+    app.config.DOCKERFLOW_REQUEST_ID_HEADER_NAME = "X-Trace-Id"
+    dockerflow = Dockerflow(app, version_path="/nonexistent")
+
+    @dockerflow.version_callback
+    async def version(root: str) -> dict[str, str]:
+        return {"source": root, "version": "1", "commit": "c", "build": "b"}
+
+    @checks.register(name="named_check")
+    def failing() -> list[Any]:
+        return [checks.Critical("down", id="compat.C001")]
+
+    view_logger = logging.getLogger("compat.view")
+    view_logger.addFilter(RequestIdLogFilter())
+
+    @app.route("/log")
+    async def log(request: Any) -> Any:
+        view_logger.info("inside the view")
+        return response.text("ok")
+
+    with obs.capture_logs("logs", loggers=("compat.view", "request.summary")):
+        _, answer = app.test_client.get("/log", headers={"X-Trace-Id": "trace-1"})
+        obs.record("log_status", answer.status)
+    _, answer = app.test_client.get("/__heartbeat__")
+    obs.response("heartbeat", answer.status, answer.headers, answer.body)
+    _, answer = app.test_client.get("/__version__")
+    obs.response("version", answer.status, answer.headers, answer.body)

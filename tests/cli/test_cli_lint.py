@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import dockerflow
+from cli_support import EXAMPLES, dockerflow
 
 GOOD = """\
 # syntax=docker/dockerfile:1
@@ -181,3 +181,35 @@ def test_port_in_exec_form_is_not_expanded(tmp_path: Path):
     shell_form = GOOD.replace('CMD ["web"]', "CMD gunicorn --bind 0.0.0.0:$PORT")
     status, rules = lint(tmp_path, shell_form)
     assert (status, rules["port"]["result"]) == (0, "pass")
+
+
+EXAMPLE_DOCKERFILES = sorted(EXAMPLES.glob("*/Dockerfile"))
+
+
+def test_every_example_has_a_dockerfile():
+    names = {path.parent.name for path in EXAMPLE_DOCKERFILES}
+    assert names >= {"django", "flask", "sanic"}
+    assert names == {
+        p.name for p in EXAMPLES.iterdir() if p.is_dir() and not p.name.startswith(".")
+    }
+
+
+@pytest.mark.parametrize("path", EXAMPLE_DOCKERFILES, ids=lambda p: p.parent.name)
+def test_every_example_dockerfile_passes(path: Path):
+    """Each example's Dockerfile follows the spec, HEALTHCHECK with ``dockerflow probe``."""
+    result = dockerflow("lint-dockerfile", "--json", str(path))
+    assert result.returncode == 0, result.stdout
+    [report] = json.loads(result.stdout)
+    assert {rule["id"]: rule["result"] for rule in report["rules"]} == {
+        "sources.app": "pass",
+        "group.app": "pass",
+        "user.app": "pass",
+        "user.switch": "pass",
+        "entrypoint-cmd": "pass",
+        "port": "pass",
+        "healthcheck": "pass",
+    }
+    from dockerflow.cli._lint import final_stage, parse
+
+    [healthcheck] = [i for i in final_stage(parse(path.read_text())) if i.keyword == "HEALTHCHECK"]
+    assert healthcheck.args.endswith('CMD ["dockerflow", "probe"]'), healthcheck.args

@@ -86,7 +86,14 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
         ("_contextvars.ContextVar", "py:class", "library/contextvars.html#contextvars.ContextVar"),
         *(
             (f"logging.{name}", "py:class", f"{_PY_LOGGING}#logging.{name}")
-            for name in ("Filter", "Formatter", "Handler", "LogRecord", "Logger", "StreamHandler")
+            for name in (
+                "Filter",
+                "Formatter",
+                "Handler",
+                "LogRecord",
+                "Logger",
+                "StreamHandler",
+            )
         ),
         *(
             (f"logging.{name}", "py:method", f"{_PY_LOGGING}#logging.{name}")
@@ -110,6 +117,7 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
         ("os.PathLike", "py:class", "library/os.html#os.PathLike"),
         ("os.environ", "py:data", "library/os.html#os.environ"),
         ("os.urandom", "py:function", "library/os.html#os.urandom"),
+        ("logging.FileHandler", "py:class", "library/logging.handlers.html#logging.FileHandler"),
         ("re.Pattern", "py:class", "library/re.html#re.Pattern"),
         ("sys.stdout", "py:data", "library/sys.html#sys.stdout"),
         ("time.perf_counter", "py:function", "library/time.html#time.perf_counter"),

@@ -247,3 +247,47 @@ def test_the_direct_path_writes_the_mozlog_handlers_name_as_the_record_path_does
     )
     through_logging = [_lines(s)[0]["Logger"] for s in (before_stream, named.stream, after_stream)]
     assert through_logging == direct
+
+
+def test_an_open_file_handler_is_written_directly(summary_logger, tmp_path, monkeypatch):
+    path = tmp_path / "summary.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(MozlogFormatter(logger_name="svc"))
+    summary_logger.handlers[:] = [handler]
+    made = []
+    monkeypatch.setattr(logging.LogRecord, "__init__", _spy(logging.LogRecord.__init__, made))
+    try:
+        log_summary(_fields())
+        log_summary(_fields(rid="rid-2"))
+    finally:
+        handler.close()
+    assert made == []  # no LogRecord was built
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [(line["Type"], line["Logger"], line["Fields"]) for line in lines] == [
+        (SUMMARY_LOGGER_NAME, "svc", _fields()),
+        (SUMMARY_LOGGER_NAME, "svc", _fields(rid="rid-2")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda path: logging.FileHandler(path, delay=True), id="file not open yet"),
+        pytest.param(
+            lambda path: __import__("logging.handlers").handlers.RotatingFileHandler(path),
+            id="a subclass that rotates",
+        ),
+    ],
+)
+def test_file_handlers_that_must_emit_get_a_record(summary_logger, tmp_path, make):
+    path = tmp_path / "summary.log"
+    handler = make(path)
+    handler.setFormatter(MozlogFormatter(logger_name="svc"))
+    summary_logger.handlers[:] = [handler]
+    try:
+        assert not write_fields(summary_logger, logging.INFO, _fields())
+        log_summary(_fields())  # through the handler's own emit (which opens the file)
+    finally:
+        handler.close()
+    (line,) = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["Fields"] == _fields()

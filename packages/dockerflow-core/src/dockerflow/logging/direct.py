@@ -8,7 +8,8 @@ is written straight to the handlers' streams instead; :func:`write_fields` says
 whether it could.
 
 It could when the record factory is the standard one, the logger has no filter, and
-every handler the record would reach is a :class:`logging.StreamHandler` or a
+every handler the record would reach is a :class:`logging.StreamHandler`, a
+:class:`logging.FileHandler` whose file is open, or a
 :class:`~dockerflow.logging.MozlogHandler` (exactly those classes, whose ``emit``
 is format, write, flush) with a :class:`~dockerflow.logging.MozlogFormatter` (or
 the deprecated ``JsonLogFormatter``) and no filter but
@@ -31,7 +32,8 @@ from .handler import MozlogHandler
 
 __all__ = ["write_fields"]
 
-_DIRECT_HANDLERS = (logging.StreamHandler, MozlogHandler)
+# FileHandler's emit is StreamHandler's once its file is open (``stream`` set).
+_DIRECT_HANDLERS = (logging.StreamHandler, logging.FileHandler, MozlogHandler)
 _DIRECT_FORMATTERS = (MozlogFormatter, JsonLogFormatter)
 
 # The process id of a record (``os.getpid()``), kept, and renewed in a forked child.

@@ -72,6 +72,18 @@ def _ensure_running(server: RedisServer | PostgresServer) -> None:
     pytest.fail(error, pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_request_id_from_an_earlier_test() -> Iterator[None]:
+    """Each test starts outside any request: Django's middleware keeps a request's id in
+    ``request_id_context`` after the request (its late records carry it), which a test of
+    another framework in the same process would otherwise inherit."""
+    from dockerflow.request import request_id_context
+
+    token = request_id_context.set(None)
+    yield
+    request_id_context.reset(token)
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """The session's Redis server (started on first use)."""

@@ -204,6 +204,15 @@ INTENDED: tuple[Intended, ...] = (
         "time) is silently ignored. Ours reads the settings when a request comes in.",
         migration="**Settings are read when a request comes in**",
     ),
+    Intended(
+        scenarios="django_records_after_a_request",
+        path="released after_logs[[]*].fields.rid",
+        reason="The reference leaves the last request's id current after the request: the "
+        "records logged afterwards in that thread (or in a test after client.get()) carry a "
+        "stale rid. Ours releases it when the response is closed (request_finished), after "
+        "Django's own records of the response.",
+        migration="**A finished request releases its id**",
+    ),
     # Sanic (docs/migration.rst, "Sanic").
     Intended(
         scenarios="sanic_not_found_and_missing_version",

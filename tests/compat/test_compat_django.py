@@ -565,3 +565,21 @@ def test_django_settings_changed_after_startup(obs: Any) -> None:
         compat_django.get(obs, "__heartbeat__ overridden", client, "/__heartbeat__")
     with override_settings(DOCKERFLOW_VERSION_CALLBACK="compat_django.version_callback"):
         compat_django.get(obs, "__version__ overridden", client, "/__version__")
+
+
+@scenario
+def test_django_records_after_a_request(obs: Any) -> None:
+    import logging
+
+    import compat_django
+
+    compat_django.setup()
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    logger = logging.getLogger("compat.test")
+    with compat_django.logs(obs, "during_logs"):
+        client.get("/no/such/page", HTTP_X_REQUEST_ID="rid-not-found")  # Django's own record
+        client.get("/boom/", HTTP_X_REQUEST_ID="rid-boom")
+    with compat_django.logs(obs, "released after_logs"):
+        logger.info("after the requests")

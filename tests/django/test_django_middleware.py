@@ -180,10 +180,10 @@ def test_request_id_is_on_the_request_and_in_the_context(
     data = Client().get("/whoami/", HTTP_X_REQUEST_ID="abc-123").json()
     assert data["request_id"] == data["_id"] == "abc-123"
     assert summaries[0].rid == "abc-123"
-    # As with the reference library, the id stays current after the request: the records
-    # Django's handler logs once the middleware is done ("Not Found: ...") carry it.
-    # The next request replaces it.
-    assert request_id_context.get() == "abc-123"
+    # The records Django's handler logs once the middleware is done ("Not Found: ...")
+    # carry the id (see below); once the response is closed, the id is released (the
+    # reference library left it set: the test's later records would carry it).
+    assert request_id_context.get() is None
 
 
 def test_records_django_logs_after_the_middleware_carry_the_request_id(
@@ -198,6 +198,12 @@ def test_records_django_logs_after_the_middleware_carry_the_request_id(
     [record] = [r for r in caplog.records if r.name == "django.request"]
     assert record.getMessage() == "Not Found: /no/such/page"
     assert record.rid == "rid-404"  # type: ignore[attr-defined]
+
+
+@run_async
+async def test_a_finished_request_releases_its_id_under_asgi() -> None:
+    await AsyncClient().get("/async/", headers={"X-Request-ID": "rid-released"})
+    assert request_id_context.get() is None
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,10 @@ from django.core.exceptions import (  # type: ignore[import-untyped]
     PermissionDenied,
     SuspiciousOperation,
 )
-from django.core.signals import setting_changed  # type: ignore[import-untyped]
+from django.core.signals import (  # type: ignore[import-untyped]
+    request_finished,
+    setting_changed,
+)
 from django.http import Http404  # type: ignore[import-untyped]
 from django.http.multipartparser import MultiPartParserError  # type: ignore[import-untyped]
 from django.utils.deprecation import MiddlewareMixin  # type: ignore[import-untyped]
@@ -221,15 +224,26 @@ def _forget_settings(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_forget_settings, dispatch_uid="dockerflow.django.middleware")
 
 
+def _release_request_id(**kwargs: Any) -> None:
+    """A finished request releases its id: Django sends ``request_finished`` when the
+    response is closed, after its handler logged the response (``Not Found: ...``), so
+    those records still carry the id, and the records logged after the request (in the
+    same thread under WSGI, in a test after ``client.get()``) do not."""
+    request_id_context.set(None)
+
+
+request_finished.connect(_release_request_id, dispatch_uid="dockerflow.django.request_id")
+
+
 def extract_request_id(request: Any) -> str:
     """Give ``request`` its request id, and make it the current one.
 
     The id is read from the ``DOCKERFLOW_REQUEST_ID_HEADER_NAME`` header
     (``X-Request-ID``) when it is a safe value, generated otherwise; it is set as
     ``request.request_id`` and ``request._id`` and in
-    :data:`dockerflow.request.request_id_context`. The context keeps it after the
-    request, so the records Django logs once the middleware is done (``Not Found``,
-    ``Internal Server Error``) carry it too; the next request replaces it.
+    :data:`dockerflow.request.request_id_context`. It stays the current id until the
+    response is closed, so the records Django logs once the middleware is done
+    (``Not Found``, ``Internal Server Error``) carry it too.
 
     :returns: the request id.
     """

@@ -77,13 +77,6 @@ INTENDED: tuple[Intended, ...] = (
         migration="**A request that raised is logged at ERROR with its exception**",
     ),
     Intended(
-        scenarios="fastapi_summary_of_an_exception",
-        path="logs*.exc",
-        reason="The reference logs the summary of a request that raised at INFO without its "
-        "exception, like a success: the failure is lost from the request's record.",
-        migration="**A request that raised is logged at ERROR with its exception**",
-    ),
-    Intended(
         scenarios="fastapi_summary_handlers",
         path="handlers",
         reason="The reference adds a handler each time the middleware is built: every "

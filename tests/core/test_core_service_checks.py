@@ -292,6 +292,8 @@ def test_first_heartbeat_after_redis_is_back_is_ok(
             health.ERROR_CANNOT_CONNECT_REDIS,
             health.ERROR_CHECK_TIMEOUT,
         }
-    # the scenario: the client's retries outlived the check timeout
-    assert any(health.ERROR_CHECK_TIMEOUT in r.details["redis"]["messages"] for r in down)
+    # The scenario: from redis-py 7 on, the client's retries of a refused connection
+    # outlive the check timeout (redis-py 6 reports the refusal at once).
+    if int(redis.__version__.split(".")[0]) >= 7:
+        assert any(health.ERROR_CHECK_TIMEOUT in r.details["redis"]["messages"] for r in down)
     assert back.statuses == {"redis": "ok"}, back.details

@@ -33,7 +33,7 @@ check timeout, and reports only the fresh connection's failure. With
 retry changes nothing there.
 
 **Retries of the client are kept.** The Redis checks send ``PING`` through the client
-as configured, with its retry policy: redis-py 8 retries a refused connection with a
+as configured, with its retry policy: redis-py 7 and 8 retry a refused connection with a
 back-off that can outlast the check timeout, and the check is then reported timed out
 (``E101``). Such a run is not started again while it is within its timeout, and once
 it is overdue the next heartbeat starts a fresh run beside it (see

@@ -56,6 +56,8 @@ from services import PostgresServer, RedisServer, ServiceError
 
 from dockerflow import health
 
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
 #: How long a client waits for any answer (far beyond the bound a heartbeat must meet).
 CLIENT_TIMEOUT = 8.0
 LEVELS = ["ok", "debug", "info", "warning", "error", "critical"]

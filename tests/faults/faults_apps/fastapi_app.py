@@ -1,6 +1,6 @@
-"""FastAPI under uvicorn: a sync SQLAlchemy engine with ``pool_pre_ping`` (checked on
-core's check threads) and a sync redis-py client (its PING off the loop), through
-``dockerflow.checks.services``."""
+"""FastAPI under uvicorn, with the integration's built-in checks registered as its docs
+say: a sync SQLAlchemy engine with ``pool_pre_ping`` (checked on core's check threads)
+and a sync redis-py client (its PING off the loop)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from dockerflow import checks
-from dockerflow.checks.services import check_redis_connected_async, check_sqlalchemy_connected
 from dockerflow.fastapi import router
+from dockerflow.fastapi.checks import check_database_connected, check_redis_connected
 
 from . import PID_HEADER, check_timeout, database_url, occupy, redis_options
 
@@ -23,10 +23,8 @@ app.include_router(router)
 app.state.DOCKERFLOW_CHECK_TIMEOUT = check_timeout()
 
 engine = sqlalchemy.create_engine(database_url(), pool_pre_ping=True)
-checks.register_partial(check_sqlalchemy_connected, engine, name="check_database_connected")
-checks.register_partial(
-    check_redis_connected_async, redis.Redis(**redis_options()), name="check_redis_connected"
-)
+checks.register_partial(check_database_connected, engine)
+checks.register_partial(check_redis_connected, redis.Redis(**redis_options()))
 
 
 @app.middleware("http")

@@ -292,3 +292,39 @@ async def test_native_async_path_serves_the_endpoints_without_a_thread_hop() -> 
     await middleware(RequestFactory().get("/"))
     assert seen == [threading.get_ident()]
     assert WithPing(inner)._native_async  # other viewpatterns keep it in the event loop
+
+
+@override_settings(
+    MIDDLEWARE=["dockerflow.django.middleware.DockerflowMiddleware", *PROJECT_MIDDLEWARE]
+)
+def test_no_summary_is_built_when_its_logger_is_off(user: Any) -> None:
+    """With request.summary off, the summary (and the user it would load) is skipped."""
+    summary_logger = logging.getLogger("request.summary")
+    client = Client()
+    client.force_login(user)
+    old_level = summary_logger.level
+    summary_logger.setLevel(logging.WARNING)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/").status_code == 200
+    finally:
+        summary_logger.setLevel(old_level)
+    assert not [q for q in queries.captured_queries if "auth_user" in q["sql"]]
+
+
+def test_a_subclass_build_extra_meta_is_called_even_when_the_logger_is_off() -> None:
+    called: list[str] = []
+
+    class Counting(DockerflowMiddleware):
+        def _build_extra_meta(self, request: Any) -> dict[str, Any]:
+            called.append(request.path)
+            return super()._build_extra_meta(request)
+
+    summary_logger = logging.getLogger("request.summary")
+    old_level = summary_logger.level
+    summary_logger.setLevel(logging.WARNING)
+    try:
+        Counting(lambda request: HttpResponse())(RequestFactory().get("/counted"))
+    finally:
+        summary_logger.setLevel(old_level)
+    assert called == ["/counted"]  # as with the reference, which always built it

@@ -315,6 +315,8 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
             getattr(cls, name) is getattr(DockerflowMiddleware, name)
             for name in ("process_request", "process_response", "_build_extra_meta")
         )
+        #: Whether ``_build_extra_meta`` is ours (free of side effects worth keeping).
+        self._own_fields = cls._build_extra_meta is DockerflowMiddleware._build_extra_meta
 
     # -- the hooks ----------------------------------------------------------------------
 
@@ -337,7 +339,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
     def process_response(self, request: Any, response: Any) -> Any:
         """Log the ``INFO`` summary, with the response's status as ``code`` (unless
         :meth:`process_exception` logged the summary already)."""
-        if not getattr(request, "_has_exception", False):
+        if not getattr(request, "_has_exception", False) and self._summary_wanted():
             fields = self._build_extra_meta(request)
             fields["code"] = response.status_code
             self._log(fields)
@@ -380,7 +382,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
             except Exception as exc:
                 await sync_to_async(self.process_exception, thread_sensitive=True)(request, exc)
                 raise
-        if not getattr(request, "_has_exception", False):
+        if not getattr(request, "_has_exception", False) and self._summary_wanted():
             fields = self._fields(request, await _auid(request))
             fields["code"] = response.status_code
             self._log(fields)
@@ -428,6 +430,13 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         if start is None:  # another middleware replaced the request: no start time
             del fields["t"]
         return fields
+
+    def _summary_wanted(self) -> bool:
+        """Whether the ``INFO`` summary is to be built: always with a
+        ``_build_extra_meta`` of a subclass (it is called, as with the reference);
+        with ours, only when :attr:`summary_logger` logs ``INFO`` (building it may
+        load the user from the session)."""
+        return not self._own_fields or self.summary_logger.isEnabledFor(logging.INFO)
 
     def _log(self, fields: dict[str, Any]) -> None:
         """Log an ``INFO`` summary on :attr:`summary_logger`."""

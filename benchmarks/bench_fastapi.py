@@ -25,10 +25,8 @@ Exits with status 1 when the overhead is above ``--max-overhead`` percent.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
-import statistics
 import sys
 import time
 import warnings
@@ -37,7 +35,12 @@ from typing import Any
 from fastapi import FastAPI
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import configure_summary_logging, overhead_arguments
+from _common import (
+    check_one_summary_per_request,
+    configure_summary_logging,
+    measure_async,
+    overhead_arguments,
+)
 
 
 def make_app(with_dockerflow: bool) -> FastAPI:
@@ -106,48 +109,6 @@ async def time_requests(app: FastAPI, count: int) -> float:
     return elapsed / count
 
 
-async def measure(bare: FastAPI, with_df: FastAPI, rounds: int, requests: int) -> tuple[float, ...]:
-    """Median (ratio, bare seconds, dockerflow seconds) over interleaved rounds."""
-    await time_requests(bare, 500)  # warm up
-    await time_requests(with_df, 500)
-    ratios, bare_times, df_times = [], [], []
-    for i in range(rounds):
-        order = [(bare, bare_times), (with_df, df_times)]
-        if i % 2:
-            order.reverse()
-        for app, times in order:
-            gc.collect()
-            gc.disable()  # as timeit does: a collection lands on one app or the other at random
-            try:
-                times.append(await time_requests(app, requests))
-            finally:
-                gc.enable()
-        ratios.append(df_times[-1] / bare_times[-1])
-    return statistics.median(ratios), statistics.median(bare_times), statistics.median(df_times)
-
-
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-async def check_logging(with_df: FastAPI) -> None:
-    """Make sure the Dockerflow app does log one summary per request while measured."""
-    counter = _Counter()
-    summary = logging.getLogger("request.summary")
-    summary.addHandler(counter)
-    try:
-        await time_requests(with_df, 10)
-    finally:
-        summary.removeHandler(counter)
-    if counter.count != 10:
-        raise RuntimeError(f"expected 10 request.summary records, got {counter.count}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = overhead_arguments(__doc__, argv, requests=4000)
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -165,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     async def run() -> float:
-        await check_logging(with_df)
-        ratio, bare_s, df_s = await measure(bare, with_df, args.rounds, args.requests)
+        await check_one_summary_per_request(time_requests, with_df)
+        ratio, bare_s, df_s = await measure_async(
+            time_requests, bare, with_df, args.rounds, args.requests, warm_up=500
+        )
         print(
             f"direct ASGI  bare {bare_s * 1e6:7.1f} us CPU, with dockerflow {df_s * 1e6:7.1f} us: "
             f"ratio {ratio:.3f} (overhead {(ratio - 1) * 100:.1f}%, "

@@ -33,10 +33,8 @@ Exits with status 1 when the overhead is above ``--max-overhead`` percent.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
-import statistics
 import sys
 import time
 import warnings
@@ -45,7 +43,12 @@ from typing import Any
 from sanic import Sanic, response
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import configure_summary_logging, overhead_arguments
+from _common import (
+    check_one_summary_per_request,
+    configure_summary_logging,
+    measure_async,
+    overhead_arguments,
+)
 
 
 def make_app(with_dockerflow: bool) -> Sanic:
@@ -132,50 +135,6 @@ async def time_client_requests(app: Sanic, count: int) -> float:
         return (time.perf_counter() - begin) / count
 
 
-async def measure(
-    timer: Any, bare: Sanic, with_df: Sanic, rounds: int, requests: int
-) -> tuple[float, ...]:
-    """Median (ratio, bare seconds, dockerflow seconds) over interleaved rounds."""
-    await timer(bare, 300)  # warm up
-    await timer(with_df, 300)
-    ratios, bare_times, df_times = [], [], []
-    for i in range(rounds):
-        order = [(bare, bare_times), (with_df, df_times)]
-        if i % 2:
-            order.reverse()
-        for app, times in order:
-            gc.collect()
-            gc.disable()  # as timeit does: a collection lands on one app or the other at random
-            try:
-                times.append(await timer(app, requests))
-            finally:
-                gc.enable()
-        ratios.append(df_times[-1] / bare_times[-1])
-    return statistics.median(ratios), statistics.median(bare_times), statistics.median(df_times)
-
-
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-async def check_logging(with_df: Sanic) -> None:
-    """Make sure the Dockerflow app does log one summary per request while measured."""
-    counter = _Counter()
-    summary = logging.getLogger("request.summary")
-    summary.addHandler(counter)
-    try:
-        await time_requests(with_df, 10)
-    finally:
-        summary.removeHandler(counter)
-    if counter.count != 10:
-        raise RuntimeError(f"expected 10 request.summary records, got {counter.count}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = overhead_arguments(__doc__, argv, requests=3000)
 
@@ -193,13 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python {sys.version.split()[0]}, sanic {version('sanic')}")
 
     async def run() -> dict[str, float]:
-        await check_logging(with_df)
+        await check_one_summary_per_request(time_requests, with_df)
         results = {}
         for label, timer, requests in (
             ("ASGI client", time_client_requests, args.requests // 2),
             ("direct ASGI", time_requests, args.requests),
         ):
-            ratio, bare_s, df_s = await measure(timer, bare, with_df, args.rounds, requests)
+            ratio, bare_s, df_s = await measure_async(timer, bare, with_df, args.rounds, requests)
             results[label] = ratio
             print(
                 f"{label:12s} bare {bare_s * 1e6:7.1f} us, with dockerflow {df_s * 1e6:7.1f} us: "

@@ -65,7 +65,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-command -v uv >/dev/null 2>&1 || fail "uv is not installed (run scripts/bootstrap.sh)"
+# uv, installed by bootstrap when missing (not eval "$(...)": that would throw away a
+# failed bootstrap's exit status).
+path_line=$(bash "$ROOT/scripts/bootstrap.sh" --uv-only) || exit
+eval "$path_line"
 
 all_packages() {
     local dir

@@ -136,7 +136,10 @@ done
 for c in "${corners[@]}"; do
     corner "$c" || fail "unknown corner '$c' (known: ${KNOWN_CORNERS[*]} custom)"
 done
-command -v uv >/dev/null 2>&1 || fail "uv is not installed (run scripts/bootstrap.sh)"
+# uv, installed by bootstrap when missing (not eval "$(...)": that would throw away a
+# failed bootstrap's exit status).
+path_line=$(bash "$ROOT/scripts/bootstrap.sh" --uv-only) || exit
+eval "$path_line"
 
 # find_python 3.X: an interpreter of that minor version that actually runs.
 # shellcheck source=scripts/python.sh

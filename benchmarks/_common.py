@@ -103,3 +103,18 @@ async def check_one_summary_per_request(
         summary.removeHandler(counter)
     if counter.count != count:
         raise RuntimeError(f"expected {count} request.summary records, got {counter.count}")
+
+
+async def receive_empty_body() -> dict[str, Any]:
+    """The ASGI ``receive`` of a request without a body."""
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class StatusSink:
+    """An ASGI ``send`` that keeps the response status and drops the rest."""
+
+    status = 0
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]

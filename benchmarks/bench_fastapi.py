@@ -36,10 +36,12 @@ from fastapi import FastAPI
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
+    StatusSink,
     check_one_summary_per_request,
     configure_summary_logging,
     measure_async,
     overhead_arguments,
+    receive_empty_body,
 )
 
 
@@ -84,25 +86,13 @@ SCOPE: dict[str, Any] = {
 }
 
 
-async def _receive() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-class _Sink:
-    status = 0
-
-    async def __call__(self, message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-
-
 async def time_requests(app: FastAPI, count: int) -> float:
     """CPU seconds per request over ``count`` direct ASGI calls (process time: robust
     against the other busy processes of a shared machine)."""
-    sink = _Sink()
+    sink = StatusSink()
     begin = time.process_time()
     for _ in range(count):
-        await app(dict(SCOPE), _receive, sink)
+        await app(dict(SCOPE), receive_empty_body, sink)
     elapsed = time.process_time() - begin
     if sink.status != 200:
         raise RuntimeError(f"unexpected status {sink.status}")

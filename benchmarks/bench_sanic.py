@@ -44,10 +44,12 @@ from sanic import Sanic, response
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
+    StatusSink,
     check_one_summary_per_request,
     configure_summary_logging,
     measure_async,
     overhead_arguments,
+    receive_empty_body,
 )
 
 
@@ -86,18 +88,6 @@ SCOPE: dict[str, Any] = {
 }
 
 
-async def _receive() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-class _Sink:
-    status = 0
-
-    async def __call__(self, message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-
-
 async def start(app: Sanic) -> None:
     """Start ``app`` for ASGI calls (routers finalized, touchup for this app)."""
     app.router.reset()
@@ -109,10 +99,10 @@ async def start(app: Sanic) -> None:
 async def time_requests(app: Sanic, count: int) -> float:
     """Seconds per request over ``count`` direct ASGI calls (after starting ``app``)."""
     await start(app)
-    sink = _Sink()
+    sink = StatusSink()
     begin = time.perf_counter()
     for _ in range(count):
-        await app(dict(SCOPE), _receive, sink)
+        await app(dict(SCOPE), receive_empty_body, sink)
     elapsed = time.perf_counter() - begin
     if sink.status != 200:
         raise RuntimeError(f"unexpected status {sink.status}")

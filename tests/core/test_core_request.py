@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 
 import pytest
@@ -67,6 +68,47 @@ def test_missing_id_is_generated_and_unique():
     second = get_or_generate_request_id({})
     assert _is_uuid4(first) and _is_uuid4(second)
     assert first != second
+
+
+def test_generated_ids_are_distinct_uuid4s_across_threads_and_refills():
+    # Ids come from os.urandom 64 at a time: many refills, from several threads at once.
+    import threading
+
+    from dockerflow.request import generate_request_id
+
+    seen: list[str] = []
+
+    def draw() -> None:
+        seen.extend(generate_request_id() for _ in range(2000))
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 8000 == len(set(seen))
+    assert all(_is_uuid4(rid) and str(uuid.UUID(rid)) == rid for rid in seen)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_forked_child_never_repeats_its_parents_ids():
+    from dockerflow.request import generate_request_id
+
+    generate_request_id()  # the parent holds ids drawn for later requests
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send ten ids, exit at once
+        try:
+            os.write(write_end, ",".join(generate_request_id() for _ in range(10)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child = pipe.read().split(",")
+    os.waitpid(pid, 0)
+    parent = [generate_request_id() for _ in range(64)]
+    assert len(child) == 10 and all(_is_uuid4(rid) for rid in child)
+    assert not set(child) & set(parent)
 
 
 def test_configured_header_name_and_plain_dicts():

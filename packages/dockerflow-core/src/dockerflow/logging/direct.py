@@ -110,7 +110,10 @@ def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> 
         if formatter is not formatted_by or name is not written_name:
             formatted_by, written_name = formatter, name
             line = formatter._plain_line(logger.name, level, process, timestamp, fields, name)
-        handler.acquire()
+        # handler.acquire() and release() of these exact classes, without their calls.
+        lock = handler.lock
+        if lock:
+            lock.acquire()
         try:
             stream = handler.stream
             stream.write(line + handler.terminator)
@@ -121,7 +124,8 @@ def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> 
         except Exception:
             handler.handleError(_record(logger, level, timestamp, fields))
         finally:
-            handler.release()
+            if lock:
+                lock.release()
     return True
 
 

@@ -84,14 +84,36 @@ def is_valid_request_id(value: object) -> bool:
 _VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
+#: Random bytes for request ids, 16 per id, drawn from :func:`os.urandom` 64 ids at a time.
+_RANDOM_BATCH = 64
+_random_ids: list[bytes] = []
+
+
+def _draw_random_ids() -> bytes:
+    data = os.urandom(16 * _RANDOM_BATCH)
+    _random_ids.extend(data[i : i + 16] for i in range(16, len(data), 16))
+    return data[:16]
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    # A forked worker must never hand out the ids its parent drew.
+    os.register_at_fork(after_in_child=_random_ids.clear)
+
+
 def generate_request_id() -> str:
     """Return a new random request id: a UUID4 in its canonical text form.
 
-    Equivalent to ``str(uuid.uuid4())`` (the same 122 random bits from
-    :func:`os.urandom`, the same version and variant bits), at a third of the cost:
-    it runs for every request that arrives without an id.
+    Equivalent to ``str(uuid.uuid4())``: 122 random bits from :func:`os.urandom`, the
+    same version and variant bits. It runs for every request that arrives without an
+    id, so the random bytes are read 64 ids at a time (one system call instead of 64);
+    ``list.pop`` hands each 16 bytes out once, also across threads, and a forked child
+    discards what its parent had drawn.
     """
-    h = os.urandom(16).hex()
+    try:
+        raw = _random_ids.pop()
+    except IndexError:
+        raw = _draw_random_ids()
+    h = raw.hex()
     # The version digit is 4; the variant digit's two high bits are 10 (RFC 4122).
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
 

@@ -38,6 +38,7 @@ from typing import Any, TypeVar, overload
 
 import flask
 from blinker import Signal
+from flask.ctx import _AppCtxGlobals
 from flask.globals import _cv_app, _cv_request
 from flask.signals import got_request_exception
 from flask.typing import ResponseReturnValue
@@ -185,10 +186,24 @@ class _RequestIdGlobals:
             self.request_id = rid
 
 
+def _init_flask_globals(self: Any) -> None:
+    # The __init__ of Flask's own ``flask.g`` class once extended (see
+    # _globals_with_request_id): _RequestIdGlobals.__init__ without the super() call
+    # (Flask's class has none but object's), and with the attribute written as
+    # Flask's ``__setattr__`` writes it.
+    rid = request_id_context.get()
+    if rid is not None:
+        self.__dict__["request_id"] = rid
+
+
 def _globals_with_request_id(base: type[Any]) -> type[Any]:
-    if issubclass(base, _RequestIdGlobals):  # init_app called again on the same app
+    if getattr(base, "_dockerflow_request_id", False):  # init_app called again on the app
         return base
-    return type(base.__name__, (_RequestIdGlobals, base), {"__module__": base.__module__})
+    namespace: dict[str, Any] = {"__module__": base.__module__, "_dockerflow_request_id": True}
+    if base is _AppCtxGlobals:  # the common case, a little cheaper per request
+        namespace["__init__"] = _init_flask_globals
+        return type(base.__name__, (base,), namespace)
+    return type(base.__name__, (_RequestIdGlobals, base), namespace)
 
 
 def extract_request_id(request: flask.Request) -> str:

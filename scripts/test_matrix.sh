@@ -97,10 +97,7 @@ corner() {
 KNOWN_CORNERS=(oldest newest django52 flask3 sanic2412)  # and custom
 
 # What every framework's tests need, and what each one adds.
-# redis-py 8.2 parses a reply during its connect handshake and raises AttributeError on a
-# server that answers garbage: the wrong-PING tests then see E100, not E007. Capped until
-# dockerflow/checks/services.py maps that failure to E007; then lift the cap.
-TEST_DEPS=(pytest pytest-timeout "redis>=5,<8.2" "psycopg[binary]>=3.1" "gunicorn>=22" "sqlalchemy[asyncio]>=2")
+TEST_DEPS=(pytest pytest-timeout "redis>=5" "psycopg[binary]>=3.1" "gunicorn>=22" "sqlalchemy[asyncio]>=2")
 deps_for() {
     case $1 in
     django) printf '%s\n' "django-redis>=5.4" "uvicorn>=0.30" ;;

@@ -11,6 +11,9 @@ all its files in a private temporary directory. Tests can stop a server at any m
     server.start()  # same port, back in service
     server.close()  # stop and remove every file
 
+:class:`RespServer` is a stand-in for a broken Redis: a loopback server speaking just
+enough of the protocol to answer each command with a reply of the test's choosing.
+
 The module depends only on the standard library. PostgreSQL queries (``create_database``,
 ``connection_count``) go through ``psycopg`` when it is importable, else the ``psql`` CLI.
 
@@ -32,13 +35,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-__all__ = ["PostgresServer", "RedisServer", "ServiceError", "ServiceUnavailable"]
+__all__ = ["PostgresServer", "RedisServer", "RespServer", "ServiceError", "ServiceUnavailable"]
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -323,6 +327,118 @@ class RedisServer(_Server):
 
     def _is_ready(self) -> bool:
         return self.ping()
+
+
+class RespServer:
+    """A loopback TCP server that answers ``PING`` with ``ping_reply`` and every other
+    command (the client's connection handshake: ``HELLO``, ``AUTH``, ``CLIENT SETINFO``,
+    ``SELECT``) with ``other_reply``, raw RESP bytes sent as given.
+
+    It answers once per command, however the client batches them (redis-py 8.2 sends
+    the tail of its handshake in one go). ``commands`` lists what it received, each
+    command as its list of arguments::
+
+        with RespServer(b"+NOT-PONG\r\n") as server:
+            redis.Redis(port=server.port).ping()  # False
+    """
+
+    def __init__(self, ping_reply: bytes, other_reply: bytes = b"+OK\r\n") -> None:
+        self.ping_reply, self.other_reply = ping_reply, other_reply
+        self.host = HOST
+        self.commands: list[list[bytes]] = []
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind((HOST, 0))
+        self._listener.listen(16)
+        self.port = int(self._listener.getsockname()[1])
+        self._connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:PORT/0``."""
+        return f"redis://{self.host}:{self.port}/0"
+
+    def received(self, name: str) -> bool:
+        """Whether a command ``name`` (``"PING"``) came in."""
+        return any(command[:1] == [name.encode()] for command in self.commands)
+
+    def close(self) -> None:
+        """Stop listening and drop every connection."""
+        self._listener.close()
+        for connection in list(self._connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+    def __enter__(self) -> RespServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            self._connections.append(connection)
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        pending = b""
+        with connection:
+            while True:
+                try:
+                    data = connection.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                commands, pending = _split_commands(pending + data)
+                self.commands.extend(commands)
+                replies = [self._reply(command) for command in commands]
+                if replies:
+                    try:
+                        connection.sendall(b"".join(replies))
+                    except OSError:
+                        return
+
+    def _reply(self, command: list[bytes]) -> bytes:
+        return self.ping_reply if command[:1] == [b"PING"] else self.other_reply
+
+
+def _split_commands(buffer: bytes) -> tuple[list[list[bytes]], bytes]:
+    """The complete commands at the start of ``buffer`` (RESP arrays of bulk strings, or
+    inline commands), their names upper-cased, and the incomplete rest."""
+    commands: list[list[bytes]] = []
+    while True:
+        command, size = _one_command(buffer)
+        if command is None:
+            return commands, buffer
+        if command:
+            commands.append([command[0].upper(), *command[1:]])
+        buffer = buffer[size:]
+
+
+def _one_command(buffer: bytes) -> tuple[list[bytes] | None, int]:
+    end = buffer.find(b"\r\n")
+    if end < 0:
+        return None, 0
+    if not buffer.startswith(b"*"):  # an inline command: PING\r\n
+        return buffer[:end].split(), end + 2
+    position, args = end + 2, []
+    for _ in range(int(buffer[1:end])):
+        header_end = buffer.find(b"\r\n", position)
+        if header_end < 0:
+            return None, 0
+        size = int(buffer[position + 1 : header_end])  # $<size>
+        start = header_end + 2
+        if len(buffer) < start + size + 2:
+            return None, 0
+        args.append(buffer[start : start + size])
+        position = start + size + 2
+    return args, position
 
 
 def _read_resp(stream: Any) -> Any:

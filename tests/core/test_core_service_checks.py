@@ -18,7 +18,7 @@ import redis.asyncio
 import sqlalchemy
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from services import PostgresServer, RedisServer
+from services import PostgresServer, RedisServer, RespServer
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -232,6 +232,93 @@ def test_redis_async_client_and_sync_client_from_a_loop(redis_service: RedisServ
         [],
         [health.ERROR_MISSING_REDIS_CLIENT],
     ]
+
+
+# -- a reply redis-py cannot read ------------------------------------------------------------
+
+
+def _redis_check(flavour: str, **options: Any) -> list[Any]:
+    """check_redis_connected (sync) or check_redis_connected_async (redis.asyncio)."""
+    if flavour == "sync":
+        client = redis.Redis(**options)
+        try:
+            return check_redis_connected(client)
+        finally:
+            client.close()
+
+    async def main() -> list[Any]:
+        aclient = redis.asyncio.Redis(**options)
+        try:
+            return await check_redis_connected_async(aclient)
+        finally:
+            await aclient.aclose()
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "flavour, password, fails_since_8_1",
+    [
+        ("sync", None, True),
+        ("sync", "s3cret", False),
+        ("asyncio", None, False),
+        ("asyncio", "s3cret", True),
+    ],
+)
+def test_a_handshake_reply_redis_py_cannot_read_is_e007(
+    flavour: str, password: str | None, fails_since_8_1: bool
+) -> None:
+    """HELLO answered ``+NOPE`` instead of a map: redis-py 8.2 raises ``AttributeError:
+    'bytes' object has no attribute 'get'`` in its connection handshake, sync and asyncio,
+    with or without AUTH; 8.1 did too where ``fails_since_8_1``, and elsewhere went on to
+    PING, whose ``+NOPE`` is a wrong answer. E007 either way, never an unexpected
+    exception (E100)."""
+    with RespServer(b"+NOPE\r\n", other_reply=b"+NOPE\r\n") as server:
+        options = {"host": server.host, "port": server.port, "password": password}
+        options.update(protocol=3, socket_timeout=2)
+        messages = _redis_check(flavour, **options)
+        assert server.received("HELLO")
+    assert _ids(messages) == [health.ERROR_REDIS_PING_FAILED]
+    assert messages[0].msg.startswith("Redis ping failed")
+    failed_in_handshake = not server.received("PING")
+    assert failed_in_handshake or not fails_since_8_1
+    if failed_in_handshake:  # redis-py raised: its text is in the message
+        assert messages[0].msg.startswith(
+            "Redis ping failed: redis-py could not read the server's reply (AttributeError: "
+        ), messages[0].msg
+
+
+class _OwnClient:
+    """A client of the application's own: its bug is not a reply redis-py failed to read."""
+
+    def ping(self) -> bool:
+        reply: Any = b"PONG"
+        return bool(reply.get("proto"))  # AttributeError, raised here, not in redis-py
+
+
+class _OwnAsyncClient:
+    async def ping(self) -> bool:
+        return _OwnClient().ping()
+
+
+def test_an_attribute_error_outside_redis_py_stays_unexpected(redis_service: RedisServer) -> None:
+    with pytest.raises(AttributeError):
+        check_redis_connected(_OwnClient())
+    with pytest.raises(AttributeError):
+        asyncio.run(check_redis_connected_async(_OwnAsyncClient()))
+    results = checks.run_checks([("redis", lambda: check_redis_connected(_OwnClient()))])
+    assert list(results.details["redis"]["messages"]) == [health.ERROR_CHECK_EXCEPTION]
+
+    def broken_callback(response: Any, **options: Any) -> Any:
+        return {}[response]  # the application's response callback: KeyError, raised here
+
+    client = redis.Redis.from_url(redis_service.url)
+    client.set_response_callback("PING", broken_callback)
+    try:
+        with pytest.raises(KeyError):
+            check_redis_connected(client)
+    finally:
+        client.close()
 
 
 # -- through the runner: the first heartbeat after Redis is back answers ok ------------------

@@ -1,10 +1,9 @@
 """check_redis_connected with redis-py and Flask-Redis against a real Redis server, and
-against a tiny RESP server on loopback that answers PING wrongly."""
+against a tiny RESP server on loopback that answers PING (or the handshake) wrongly."""
 
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ import flask
 import pytest
 import redis
 from flask_redis import FlaskRedis
-from services import RedisServer
+from services import RedisServer, RespServer
 
 from dockerflow import health
 from dockerflow.flask import Dockerflow
@@ -77,44 +76,6 @@ def test_lbheartbeat_sends_no_redis_command(redis_service: RedisServer) -> None:
     client.close()
 
 
-class RespServer:
-    """A loopback TCP server speaking just enough RESP: it answers ``PING`` with the given
-    raw reply and any other command (the client's handshake) with ``+OK``."""
-
-    def __init__(self, reply: bytes) -> None:
-        self.reply = reply
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.commands: list[bytes] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            while True:
-                try:
-                    data = conn.recv(4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                self.commands.append(data)
-                conn.sendall(self.reply if b"PING" in data.upper() else b"+OK\r\n")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.fixture
 def resp_server(request: pytest.FixtureRequest) -> Iterator[RespServer]:
     server = RespServer(request.param)
@@ -139,8 +100,26 @@ def test_wrong_ping_answers(resp_server: RespServer, expected: str) -> None:
     Dockerflow(app, redis=client)
     status, body = heartbeat(app)
     assert (status, redis_ids(body)) == (500, [expected])
-    assert any(b"PING" in command.upper() for command in resp_server.commands)
+    assert resp_server.received("PING")
     client.close()
+
+
+def test_a_handshake_reply_redis_py_cannot_read_is_ping_failed() -> None:
+    """RESP3's HELLO answered with a simple string, not a map: redis-py raises
+    AttributeError reading it (8.1 and 8.2), which is a failed PING, not a crashed check."""
+    with RespServer(b"+NOPE\r\n", other_reply=b"+NOPE\r\n") as server:
+        client = redis.Redis(host=server.host, port=server.port, socket_timeout=2, protocol=3)
+        app = flask.Flask("flask_resp_handshake_app")
+        Dockerflow(app, redis=client)
+        status, body = heartbeat(app)
+        assert (status, redis_ids(body)) == (500, [health.ERROR_REDIS_PING_FAILED])
+        message = body["details"]["check_redis_connected"]["messages"][
+            health.ERROR_REDIS_PING_FAILED
+        ]
+        assert message.startswith("Redis ping failed: redis-py could not read the server's reply")
+        assert "AttributeError" in message
+        assert server.received("HELLO")
+        client.close()
 
 
 def test_connection_refused() -> None:

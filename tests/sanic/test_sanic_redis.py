@@ -4,8 +4,6 @@ a plain ``redis.Redis`` client and sanic-redis."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 from sanic_redis import SanicRedis
-from services import RedisServer, free_port
+from services import RedisServer, RespServer, free_port
 
 from dockerflow import health
 from dockerflow.sanic import Dockerflow
@@ -121,42 +119,11 @@ def test_other_redis_error(
 
 @pytest.fixture
 def wrong_pong_server() -> Iterator[str]:
-    """A TCP server speaking the Redis protocol that answers ``+NOPE`` to every command."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    port = free_port()
-    listener.bind(("127.0.0.1", port))
-    listener.listen()
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(10)
-            while not stop.is_set():
-                try:
-                    data = conn.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                # one simple-string reply per command in the buffer
-                conn.sendall(b"+NOPE\r\n" * max(1, data.count(b"*")))
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{port}/0"
-    stop.set()
-    thread.join(5)
-    listener.close()
+    """A server speaking the Redis protocol that answers ``+NOPE`` to every command: the
+    reply to ``HELLO`` too, which redis-py 8.2's ``redis.asyncio`` fails to read
+    (``AttributeError``) and 8.1 did not check."""
+    with RespServer(b"+NOPE\r\n", other_reply=b"+NOPE\r\n") as server:
+        yield server.url
 
 
 def test_wrong_ping_answer(make_app: Any, live_server: Any, wrong_pong_server: str) -> None:
@@ -164,6 +131,8 @@ def test_wrong_ping_answer(make_app: Any, live_server: Any, wrong_pong_server: s
     Dockerflow(app, redis=aioredis.from_url(wrong_pong_server))
     answer = live_server(app).get("/__heartbeat__")
     assert (answer.status, _ids(answer)) == (500, [E007])
+    message = answer.json()["details"]["check_redis_connected"]["messages"][E007]
+    assert message.startswith("Redis ping failed")
 
 
 def test_check_function_directly(redis_service: RedisServer) -> None:

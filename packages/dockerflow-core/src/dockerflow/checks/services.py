@@ -21,7 +21,9 @@ Check                                    IDs it may report
 :func:`check_redis_connected`,           ``E004`` cannot connect (refused, reset, lost),
 :func:`check_redis_connected_async`      ``E010`` Redis answered with an error or timed
                                          out, ``E007`` ``PING`` was not answered
-                                         ``PONG``, ``E005`` there is no client to ask
+                                         ``PONG`` (or redis-py could not read a reply
+                                         to its connection handshake), ``E005`` there
+                                         is no client to ask
 ======================================== ================================================
 
 **A dead pooled connection is not a dead database.** After a database restart, a
@@ -39,6 +41,17 @@ back-off that can outlast the check timeout, and the check is then reported time
 it is overdue the next heartbeat starts a fresh run beside it (see
 :func:`~dockerflow.checks.run_checks`): the first heartbeat after Redis is back
 answers from a fresh ``PING``.
+
+**A reply redis-py cannot read is a failed PING.** A server that answers its connection
+handshake with something else than Redis would (a proxy, another service on the port)
+can make redis-py itself fail on the reply's shape: redis-py 8.2 raises
+``AttributeError: 'bytes' object has no attribute 'get'`` when the reply to ``HELLO`` is
+not a map (8.1 already did on sync clients). Such an ``AttributeError``, ``TypeError``,
+``KeyError`` or ``IndexError`` is reported as ``E007``, with the exception's text, when
+it is raised from within redis-py (the innermost frame of its traceback is in a
+``redis.*`` module); raised anywhere else (a client of your own, your own response
+callback) it stays an unexpected exception of the check (``E100``, logged with its
+traceback).
 
 SQLAlchemy and redis-py are never imported by this module: the checks work on the
 objects they are given (duck typing) and import the exception classes only when they
@@ -171,9 +184,34 @@ async def check_sqlalchemy_connected_async(engine: Any) -> list[CheckMessage]:
 _PONG = (True, b"PONG", "PONG")
 
 
+#: What redis-py raises when a reply has not the shape it expects (8.2 calls ``.get()``
+#: on the reply to ``HELLO``, a map from a real Redis, ``bytes`` from a garbage server).
+_MALFORMED_REPLY = (AttributeError, TypeError, KeyError, IndexError)
+
+
+def _raised_in_redis_py(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback is redis-py's code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__")
+    return isinstance(module, str) and (module == "redis" or module.startswith("redis."))
+
+
 def _redis_failure(exc: Exception) -> list[CheckMessage] | None:
     """The messages for an exception raised by ``PING``; ``None`` when it is not a
     Redis failure (the runner then reports it as an unexpected exception)."""
+    if isinstance(exc, _MALFORMED_REPLY) and _raised_in_redis_py(exc):
+        _logger().debug("redis-py could not read the server's reply (E007)", exc_info=exc)
+        text = f"{type(exc).__name__}: {exc!s}"
+        return [
+            Error(
+                f"Redis ping failed: redis-py could not read the server's reply ({text})",
+                id=health.ERROR_REDIS_PING_FAILED,
+            )
+        ]
     try:
         import redis
     except ImportError:  # a duck-typed client without redis-py
@@ -206,7 +244,8 @@ def check_redis_connected(client: Any) -> list[CheckMessage]:
     :returns: ``[]`` on ``PONG``; otherwise an ``Error`` with
         ``dockerflow.health.E004`` (cannot connect: refused, reset, lost),
         ``E010`` (Redis answered with an error, or timed out), ``E007`` (an answer
-        other than ``PONG``) or ``E005`` (``client`` is ``None``).
+        other than ``PONG``, or a reply redis-py itself failed to read, as in its
+        connection handshake) or ``E005`` (``client`` is ``None``).
     """
     if client is None:
         return _missing_client()

@@ -153,6 +153,53 @@ def test_uid_of_an_authenticated_user(summaries: list[logging.LogRecord]) -> Non
     assert [r.uid for r in summaries] == [pk, pk, ""]
 
 
+def test_anonymous_uid_of_an_untouched_session(summaries: list[logging.LogRecord]) -> None:
+    # No session cookie and a view that never reads the session: the summary knows the
+    # user is anonymous without loading the user; the session counts as read, as it
+    # does when the user is loaded.
+    response = Client().get("/")
+    assert response.status_code == 200
+    assert [r.uid for r in summaries] == [""]
+    assert response.wsgi_request.session.accessed
+    assert "_cached_user" not in response.wsgi_request.__dict__
+
+
+@override_settings(
+    MIDDLEWARE=[
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "dockerflow.django.middleware.DockerflowMiddleware",
+    ]
+)
+def test_summary_after_the_session_middleware_reads_the_session(
+    summaries: list[logging.LogRecord],
+) -> None:
+    # Listed after SessionMiddleware, the summary's reading of the user (of the
+    # session) happens before SessionMiddleware answers: it adds Vary: Cookie, as it
+    # does when the user is loaded, and sets no cookie for the empty session.
+    response = Client().get("/")
+    assert response.status_code == 200
+    assert [r.uid for r in summaries] == [""]
+    assert "Cookie" in response.headers.get("Vary", "")
+    assert not response.cookies
+
+
+def test_uid_of_a_user_written_into_a_new_session(summaries: list[logging.LogRecord]) -> None:
+    # No session cookie, but the view writes a user into the session without touching
+    # request.user: the summary loads that user, as request.user would.
+    user = User.objects.create_user(f"user-{uuid.uuid4().hex[:8]}", password="x")
+    pk = user.pk
+    try:
+        saved = Client().get("/session-login/", {"username": user.username})
+        # An error response: SessionMiddleware does not save the session (no key yet).
+        unsaved = Client().get("/session-login/", {"username": user.username, "status": 500})
+    finally:
+        user.delete()
+    assert (saved.status_code, unsaved.status_code) == (200, 500)
+    assert unsaved.wsgi_request.session.session_key is None
+    assert [r.uid for r in summaries] == [pk, pk]
+
+
 @run_async
 async def test_uid_under_asgi(summaries: list[logging.LogRecord]) -> None:
     from asgiref.sync import sync_to_async

@@ -3,8 +3,9 @@
 Set up as the reference documentation shows; uvicorn gets the logging configuration of
 ``fastapi_server_logging.json`` (``--log-config``): every line mozlog JSON, uvicorn's own
 included, with the request id. Test-only routes: ``/pid``
-(the worker's pid), ``/block`` (holds the worker's event loop for ``seconds``, so the
-other worker gets the next requests), ``/stream`` (chunks, the second one only after
+(the worker's pid), ``/block?until=PATH`` (writes the worker's pid to ``PATH.pid``, then
+holds the worker's event loop until ``PATH`` exists, at most 30 s, so the other worker
+gets every request meanwhile), ``/stream`` (chunks, the second one only after
 ``/release`` was called). Environment: ``FASTAPI_TEST_REDIS_URL`` registers the Redis
 check (asyncio client), ``FASTAPI_TEST_HANG`` a sync check that hangs, and
 ``FASTAPI_TEST_APP_DIR`` is ``app.state.APP_DIR``.
@@ -18,6 +19,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
@@ -72,8 +74,12 @@ async def pid() -> dict[str, int]:
 
 
 @app.get("/block")
-async def block(seconds: float) -> dict[str, int]:
-    time.sleep(seconds)  # on purpose: this worker accepts nothing meanwhile
+async def block(until: str) -> dict[str, int]:
+    release = Path(until)
+    Path(f"{until}.pid").write_text(str(os.getpid()))
+    deadline = time.monotonic() + 30
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)  # on purpose: this worker accepts nothing meanwhile
     return {"pid": os.getpid()}
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from services import RedisServer, free_port, port_is_open
@@ -113,25 +114,48 @@ def uvicorn_server() -> Iterator[Callable[..., UvicornProcess]]:
         server.stop()
 
 
-def each_worker(
-    server: UvicornProcess, probe: Callable[[], Any], workers: int = 2
-) -> dict[int, Any]:
-    """Run ``probe`` on every worker: a request holding one worker's event loop
-    (``/block``) makes the others take the probe; the pid tells which one answered."""
+def hold_worker(server: UvicornProcess, release: Path, pool: ThreadPoolExecutor) -> Any:
+    """Occupy one worker's event loop until ``release`` exists; returns the pending
+    request once the worker has taken it (its pid is in ``release.pid``)."""
+    marker = release.with_name(release.name + ".pid")
+    held = pool.submit(server.request, f"/block?until={quote(str(release))}")
+    deadline = time.monotonic() + 20
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline, "no worker took /block"
+        assert not held.done(), held.result()
+        time.sleep(0.02)
+    return held
+
+
+def each_worker(server: UvicornProcess, probe: Callable[[], Any], scratch: Path) -> dict[int, Any]:
+    """Run ``probe`` once on each of the two workers, whichever the kernel picks.
+
+    A ``/block`` request holds one worker (A), so everything goes to the other (B): the
+    probe runs on B. A second ``/block`` then can only land on B; releasing A makes A the
+    only free worker, and the probe runs there. No retries, no timing guesses.
+    """
+    first, second = scratch / "first", scratch / "second"
     seen: dict[int, Any] = {}
-    attempts = 0
-    while len(seen) < workers:
-        attempts += 1
-        assert attempts <= 20, f"reached only workers {sorted(seen)}"
-        with ThreadPoolExecutor(1) as pool:
-            blocked = pool.submit(server.request, "/block?seconds=2.5")
-            time.sleep(0.3)
-            pid = server.request("/pid").json()["pid"]
-            result = probe()
-            again = server.request("/pid").json()["pid"]
-            blocker = blocked.result().json()["pid"]
-        if pid == again != blocker:
-            seen[pid] = result
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            held_a = hold_worker(server, first, pool)
+            a = int((scratch / "first.pid").read_text())
+            b = server.request("/pid").json()["pid"]
+            assert b != a
+            seen[b] = probe()
+            assert server.request("/pid").json()["pid"] == b
+            held_b = hold_worker(server, second, pool)
+            assert int((scratch / "second.pid").read_text()) == b
+            first.touch()
+            assert held_a.result().json()["pid"] == a
+            assert server.request("/pid").json()["pid"] == a
+            seen[a] = probe()
+            assert server.request("/pid").json()["pid"] == a
+            second.touch()
+            assert held_b.result().json()["pid"] == b
+        finally:
+            first.touch()
+            second.touch()
     return seen
 
 
@@ -155,7 +179,9 @@ def test_four_endpoints_on_both_workers(
             "error": server.request("/__error__", headers={"X-Request-ID": "e2e-error"}).status,
         }
 
-    answers = each_worker(server, probe)
+    scratch = tmp_path / "workers"
+    scratch.mkdir()
+    answers = each_worker(server, probe, scratch)
     assert len(answers) == 2
     for pid, answer in answers.items():
         assert answer == {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("boom/", views.boom),
     path("missing/", views.missing),
     path("whoami/", views.whoami),
+    path("session-login/", views.session_login),
     path("log/", views.log_something),
     path("sleep/", views.sleep),
     path("async/", views.async_view),

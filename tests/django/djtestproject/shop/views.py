@@ -54,3 +54,18 @@ async def async_view(request: Any) -> HttpResponse:
 
 async def async_boom(request: Any) -> HttpResponse:
     raise ValueError("boom from the async view")
+
+
+def session_login(request: Any) -> HttpResponse:
+    """Log a user in by writing the session keys only (``request.user`` stays the lazy
+    anonymous user Django's ``AuthenticationMiddleware`` set). With ``status=500`` the
+    response is an error, so ``SessionMiddleware`` does not save the session: it stays
+    without a key."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+
+    user = User.objects.get(username=request.GET["username"])
+    request.session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    request.session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    request.session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    return HttpResponse("session written", status=int(request.GET.get("status", "200")))

@@ -128,9 +128,14 @@ def _uid(user: Any) -> Any:
         return ""
 
 
+#: The code of the function behind Django's own lazy user, once recognised.
+_stock_setup_code: Any = None
+
+
 def _is_stock_lazy_user(user: Any) -> bool:
     """Whether ``user`` is the lazy user of Django's own ``AuthenticationMiddleware``,
     not loaded yet."""
+    global _stock_setup_code
     if type(user) is not SimpleLazyObject:
         return False
     # Read the proxy's own attributes directly: LazyObject's __getattribute__ is slow.
@@ -138,15 +143,47 @@ def _is_stock_lazy_user(user: Any) -> bool:
     if state.get("_wrapped") is not empty:
         return False
     setup = state.get("_setupfunc")
-    return getattr(setup, "__module__", None) == _AUTH_MIDDLEWARE_MODULE and getattr(
+    code = getattr(setup, "__code__", None)
+    if code is not None and code is _stock_setup_code:
+        return True
+    stock = getattr(setup, "__module__", None) == _AUTH_MIDDLEWARE_MODULE and getattr(
         setup, "__qualname__", ""
     ).startswith("AuthenticationMiddleware.")
+    if stock and code is not None:
+        _stock_setup_code = code
+    return stock
+
+
+#: Whether each session class reads its data as Django's ``SessionBase`` does.
+_stock_session_classes: dict[type, bool] = {}
+
+
+def _is_stock_session(session: Any) -> bool:
+    cls = type(session)
+    stock = _stock_session_classes.get(cls)
+    if stock is None:
+        from django.contrib.sessions.backends.base import (  # type: ignore[import-untyped]
+            SessionBase,
+        )
+
+        stock = _stock_session_classes[cls] = (
+            isinstance(session, SessionBase)
+            and cls.__contains__ is SessionBase.__contains__
+            and cls._session is SessionBase._session
+            and cls.session_key is SessionBase.session_key
+            and cls._get_session_key is SessionBase._get_session_key
+        )
+    return stock
 
 
 def _surely_anonymous(request: Any, user: Any, *, may_load_session: bool) -> bool:
     """Whether ``user``, Django's own lazy user not loaded yet, is anonymous, decided
     without loading it: it can only be authenticated when the session holds a user
     id. Loading it costs far more (user model lookup, backend, an exception inside).
+
+    A session of Django's own classes that nothing has read or written yet during
+    the request and that has no key (no session cookie) is empty: that is decided
+    without loading it (it is marked accessed, as reading it would).
 
     :param may_load_session: whether reading the session may hit its store (not
         from async code); without it, only a request without session cookie counts.
@@ -155,6 +192,16 @@ def _surely_anonymous(request: Any, user: Any, *, may_load_session: bool) -> boo
         return False
     try:
         session = request.session
+        if (
+            _is_stock_session(session)
+            and "_session_cache" not in session.__dict__
+            and session.session_key is None
+        ):
+            # No stored session, and nothing read or written in it yet. Reading it
+            # would mark it accessed (SessionMiddleware then adds ``Vary: Cookie``
+            # when it answers after us): so does this, without the lookup.
+            session.accessed = True
+            return True
         if not may_load_session and session.session_key is not None:
             return False
         return _session_key() not in session

@@ -73,6 +73,7 @@ __all__ = [
     "check_redis_connected_async",
     "check_sqlalchemy_connected",
     "check_sqlalchemy_connected_async",
+    "unreadable_redis_reply",
 ]
 
 
@@ -200,18 +201,40 @@ def _raised_in_redis_py(exc: BaseException) -> bool:
     return isinstance(module, str) and (module == "redis" or module.startswith("redis."))
 
 
+def unreadable_redis_reply(exc: BaseException) -> str | None:
+    """The ``E007`` message for ``exc`` when it is redis-py failing to read a reply.
+
+    redis-py raises plain Python errors (``AttributeError``, ``TypeError``,
+    ``KeyError``, ``IndexError``) when a server's reply has not the shape it expects:
+    8.2 calls ``.get()`` on the reply to ``HELLO`` in its connection handshake, so a
+    server that is not Redis makes ``ping()`` raise ``AttributeError``. That is a
+    ``PING`` that failed, not a bug of the check. The same errors raised anywhere
+    else (a client or response callback of the application's own) are not::
+
+        try:
+            client.ping()
+        except Exception as exc:
+            if (text := unreadable_redis_reply(exc)) is None:
+                raise
+            return [Error(text, id=health.ERROR_REDIS_PING_FAILED)]
+
+    :param exc: an exception raised by a redis-py call.
+    :returns: ``"Redis ping failed: redis-py could not read the server's reply
+        (<type>: <text>)"`` when ``exc`` is one of those errors and the innermost
+        frame of its traceback is in a ``redis`` module; ``None`` otherwise. The
+        traceback is logged at DEBUG on ``dockerflow.checks.services``.
+    """
+    if not (isinstance(exc, _MALFORMED_REPLY) and _raised_in_redis_py(exc)):
+        return None
+    _logger().debug("redis-py could not read the server's reply (E007)", exc_info=exc)
+    return f"Redis ping failed: redis-py could not read the server's reply ({type(exc).__name__}: {exc!s})"
+
+
 def _redis_failure(exc: Exception) -> list[CheckMessage] | None:
     """The messages for an exception raised by ``PING``; ``None`` when it is not a
     Redis failure (the runner then reports it as an unexpected exception)."""
-    if isinstance(exc, _MALFORMED_REPLY) and _raised_in_redis_py(exc):
-        _logger().debug("redis-py could not read the server's reply (E007)", exc_info=exc)
-        text = f"{type(exc).__name__}: {exc!s}"
-        return [
-            Error(
-                f"Redis ping failed: redis-py could not read the server's reply ({text})",
-                id=health.ERROR_REDIS_PING_FAILED,
-            )
-        ]
+    if (unreadable := unreadable_redis_reply(exc)) is not None:
+        return [Error(unreadable, id=health.ERROR_REDIS_PING_FAILED)]
     try:
         import redis
     except ImportError:  # a duck-typed client without redis-py

@@ -45,6 +45,7 @@ from django.db import DatabaseError, connection  # type: ignore[import-untyped]
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
 from dockerflow import health
+from dockerflow.checks.services import unreadable_redis_reply
 
 __all__ = [
     "DEFAULT_CHECKS",
@@ -137,7 +138,7 @@ def check_redis_connected(app_configs: Iterable[Any] | None, **kwargs: Any) -> l
         broke during ``PING``), ``E005`` (django-redis is not installed, or the
         ``default`` cache is not a django-redis cache), ``E006`` (misconfigured,
         e.g. no ``default`` cache or an invalid ``LOCATION``) or ``E007`` (``PING``
-        failed).
+        failed, or redis-py could not read the server's reply).
     """
     try:
         from django_redis import get_redis_connection  # type: ignore[import-untyped]
@@ -171,6 +172,10 @@ def check_redis_connected(app_configs: Iterable[Any] | None, **kwargs: Any) -> l
         return [checks.Error(f'Redis misconfigured: "{exc}"', id=health.ERROR_MISCONFIGURED_REDIS)]
     except RedisError as exc:
         return [checks.Error(f"Redis ping failed: {exc}", id=health.ERROR_REDIS_PING_FAILED)]
+    except Exception as exc:  # redis-py failing to read a garbage reply is a failed PING
+        if (unreadable := unreadable_redis_reply(exc)) is None:
+            raise
+        return [checks.Error(unreadable, id=health.ERROR_REDIS_PING_FAILED)]
     if not pong:
         return [checks.Error("Redis ping failed", id=health.ERROR_REDIS_PING_FAILED)]
     return []

@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import statistics
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -32,8 +33,40 @@ def configure_summary_logging(reference: bool) -> None:
     summary.propagate = False
 
 
+class FloorWriter:
+    """Writes a ``request.summary`` line as inline as it gets, for the ``--floor``
+    yardsticks: the fields serialized (orjson when installed, as the formatter does)
+    inside a fixed envelope, written and flushed into the stream of the handler that
+    :func:`configure_summary_logging` set up, under that handler's lock (as every
+    :class:`logging.Handler` writes). No checks: it is what any implementation must
+    spend, not a way to log."""
+
+    def __init__(self) -> None:
+        import json
+
+        try:
+            import orjson
+
+            self.dumps: Callable[[Any], str] = lambda fields: orjson.dumps(fields).decode()
+        except ImportError:  # pragma: no cover
+            self.dumps = lambda fields: json.dumps(fields, separators=(",", ":"))
+        handler = logging.getLogger("request.summary").handlers[0]
+        self.stream = handler.stream  # type: ignore[attr-defined]
+        self.lock = handler.lock
+        self.envelope = (
+            ',"Type":"request.summary","Logger":"Dockerflow","Hostname":"localhost",'
+            f'"EnvVersion":"2.0","Severity":6,"severity":"INFO","Pid":{os.getpid()},"Fields":'
+        )
+
+    def write(self, fields: dict[str, Any]) -> None:
+        line = f'{{"Timestamp":{time.time_ns()}{self.envelope}{self.dumps(fields)}}}\n'
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line)
+            self.stream.flush()
+
+
 def overhead_arguments(
-    doc: str | None, argv: list[str] | None, *, requests: int
+    doc: str | None, argv: list[str] | None, *, requests: int, floor: bool = False
 ) -> argparse.Namespace:
     """The options every per-request overhead benchmark takes."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
@@ -41,6 +74,10 @@ def overhead_arguments(
     parser.add_argument("--requests", type=int, default=requests)
     parser.add_argument("--max-overhead", type=float, default=15.0, help="percent")
     parser.add_argument("--reference", action="store_true", help="format with JsonLogFormatter")
+    if floor:
+        parser.add_argument(
+            "--floor", action="store_true", help="also measure a minimal hand-written middleware"
+        )
     return parser.parse_args(argv)
 
 

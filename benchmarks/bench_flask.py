@@ -16,6 +16,12 @@ with the interpreter of a virtualenv that holds it and Flask (it uses whatever
 
     /tmp/ref-venv/bin/python benchmarks/bench_flask.py --reference
 
+``--floor`` also measures, in the same way, a third app whose WSGI middleware does
+only the observable work, inline (the request id read and checked, set for the
+request's records and as ``g.request_id``, the status noted, the nine fields
+serialized, written and flushed into the same handler's stream under its lock): what
+any implementation must spend on this machine.
+
 Exits with status 1 when the test-client overhead is above ``--max-overhead`` percent.
 """
 
@@ -32,7 +38,7 @@ from typing import Any
 import flask
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import configure_summary_logging, overhead_arguments
+from _common import FloorWriter, configure_summary_logging, overhead_arguments
 
 
 def make_app(with_dockerflow: bool) -> flask.Flask:
@@ -46,6 +52,55 @@ def make_app(with_dockerflow: bool) -> flask.Flask:
         from dockerflow.flask import Dockerflow
 
         Dockerflow(app)
+    return app
+
+
+def make_floor_app() -> flask.Flask:
+    """The bare app, with the least a Dockerflow extension must do per request (see
+    ``--floor``): no settings, no hooks for requests driven by hand, no error path."""
+    from dockerflow.logging import request_id_context
+    from dockerflow.request import generate_request_id, is_valid_request_id
+
+    app = make_app(False)
+    wsgi_app = app.wsgi_app
+    write = FloorWriter().write
+
+    def floor_middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start = time.perf_counter()
+        rid = environ.get("HTTP_X_REQUEST_ID")
+        if not is_valid_request_id(rid):
+            rid = generate_request_id()
+        token = request_id_context.set(rid)
+        code = None
+
+        def start_response_noting_status(status: str, headers: Any, exc_info: Any = None) -> Any:
+            nonlocal code
+            code = int(status[:3])
+            return start_response(status, headers, exc_info)
+
+        try:
+            return wsgi_app(environ, start_response_noting_status)
+        finally:
+            write(
+                {
+                    "errno": 0,
+                    "code": code,
+                    "agent": environ.get("HTTP_USER_AGENT", ""),
+                    "lang": environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+                    "method": environ["REQUEST_METHOD"],
+                    "path": environ["PATH_INFO"],
+                    "uid": "",
+                    "rid": rid,
+                    "t": int((time.perf_counter() - start) * 1000),
+                }
+            )
+            request_id_context.reset(token)
+
+    @app.before_request
+    def set_g_request_id() -> None:
+        flask.g.request_id = request_id_context.get()
+
+    app.wsgi_app = floor_middleware  # type: ignore[method-assign]
     return app
 
 
@@ -117,7 +172,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = overhead_arguments(__doc__, argv, requests=2000)
+    args = overhead_arguments(__doc__, argv, requests=2000, floor=True)
 
     import warnings
 
@@ -134,14 +189,22 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, flask {version('flask')}, werkzeug {version('werkzeug')}"
     )
     results = {}
-    for label, timer, apps in (
+    runs: list[tuple[str, Callable[[Any, int], float], tuple[Any, Any]]] = [
         ("test client", time_client_requests, (bare, with_df)),
         ("direct WSGI", time_requests, (bare.wsgi_app, with_df.wsgi_app)),
-    ):
+    ]
+    if args.floor:
+        floor = make_floor_app()
+        runs += [
+            ("floor client", time_client_requests, (bare, floor)),
+            ("floor WSGI", time_requests, (bare.wsgi_app, floor.wsgi_app)),
+        ]
+    for label, timer, apps in runs:
         ratio, bare_s, df_s = measure(timer, *apps, args.rounds, args.requests)  # type: ignore[arg-type]
         results[label] = ratio
+        what = "hand-written  " if label.startswith("floor") else "with dockerflow"
         print(
-            f"{label:12s} bare {bare_s * 1e6:7.1f} us, with dockerflow {df_s * 1e6:7.1f} us: "
+            f"{label:12s} bare {bare_s * 1e6:7.1f} us, {what} {df_s * 1e6:7.1f} us: "
             f"ratio {ratio:.3f} (overhead {(ratio - 1) * 100:.1f}%, median of {args.rounds} rounds)"
         )
     overhead = (results["test client"] - 1) * 100

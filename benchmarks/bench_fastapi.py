@@ -19,11 +19,11 @@ the interpreter of a virtualenv holding it, FastAPI and httpx (it uses whichever
     uv pip install --python /tmp/ref-fastapi 'dockerflow[fastapi]==2026.3.4' fastapi httpx
     /tmp/ref-fastapi/bin/python benchmarks/bench_fastapi.py --reference
 
-``--floor`` also measures, in the same rounds, a third app with one hand-written
+``--floor`` also measures, in the same way, a third app with one hand-written
 middleware doing only the observable work (read and check the request id, note the
 status, build the nine fields, serialize them, write and flush the line into the same
-handler's stream, holding the handler's lock as every ``logging.Handler`` does), so the overhead can be read against what any implementation must
-spend on this machine.
+handler's stream under its lock, as every ``logging.Handler`` writes), so the overhead
+can be read against what any implementation must spend on this machine.
 
 Exits with status 1 when the overhead is above ``--max-overhead`` percent.
 """

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, timer, apps in runs:
         ratio, bare_s, df_s = measure(timer, *apps, args.rounds, args.requests)  # type: ignore[arg-type]
         results[label] = ratio
-        what = "hand-written  " if label.startswith("floor") else "with dockerflow"
+        what = "hand-written   " if label.startswith("floor") else "with dockerflow"
         print(
             f"{label:12s} bare {bare_s * 1e6:7.1f} us, {what} {df_s * 1e6:7.1f} us: "
             f"ratio {ratio:.3f} (overhead {(ratio - 1) * 100:.1f}%, median of {args.rounds} rounds)"

@@ -191,6 +191,36 @@ def test_summary_on_a_logger_of_ones_own(make_app: AppFactory) -> None:
         mine.handlers.clear()
 
 
+def test_failure_on_a_logger_of_ones_own_has_the_exceptions_text(
+    make_app: AppFactory,
+) -> None:
+    # As on the request.summary logger: str(exception) is the message, not its class.
+    stream = io.StringIO()
+    mine = logging.getLogger("acme.summary")
+    mine.handlers[:] = [MozlogHandler(stream, name="acme")]
+    mine.setLevel(logging.INFO)
+    mine.propagate = False
+    try:
+        app = FastAPI()
+
+        @app.get("/boom")
+        def boom() -> None:
+            raise ValueError("view failed")
+
+        app.add_middleware(MozlogRequestSummaryLogger, logger=mine)
+        app.add_middleware(RequestIdMiddleware)
+        with pytest.raises(ValueError, match="view failed"):
+            TestClient(app).get("/boom", headers={"X-Request-ID": "own"})
+        (line,) = stream.getvalue().splitlines()
+        record = json.loads(line)
+        assert record["Severity"] == 3
+        assert record["Fields"]["msg"] == "view failed"
+        assert record["Fields"]["errno"] == 500
+        assert "ValueError('view failed')" in record["Fields"]["traceback"]
+    finally:
+        mine.handlers.clear()
+
+
 # -- handlers: never twice ------------------------------------------------------------
 
 

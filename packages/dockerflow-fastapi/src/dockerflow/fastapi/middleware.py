@@ -40,6 +40,7 @@ from ..config import DEFAULT_REQUEST_ID_HEADER, parse_bool
 from ..logging import MozlogHandler, get_or_generate_request_id, request_id_context
 from ..request import (
     elapsed_ms,
+    exception_message,
     generate_request_id,
     get_summary_logger,
     is_valid_request_id,
@@ -258,4 +259,4 @@ class MozlogRequestSummaryLogger:
         if logger is _summary_logger():
             log_summary(fields, exc)
         else:
-            logger.error("%s", type(exc).__name__, exc_info=exc, extra=fields)
+            logger.error("%s", exception_message(exc), exc_info=exc, extra=fields)

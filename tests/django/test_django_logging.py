@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils.log import configure_logging
 
 # The Django section of the reference documentation, as written.
@@ -108,3 +110,41 @@ def test_logging_with_mozlog_handler(
     ]
     assert all(s["Logger"] == "myproject" for s in summaries)
     assert "ValueError" in summaries[1]["Fields"]["traceback"]
+
+
+def readme_logging() -> dict[str, Any]:
+    """The ``LOGGING`` dict the package README tells users to copy, as written there."""
+    readme = Path(__file__).parents[2] / "packages" / "dockerflow-django" / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    [block] = [b for b in blocks if b.startswith("LOGGING = {")]
+    namespace: dict[str, Any] = {}
+    exec(block, namespace)
+    return dict(namespace["LOGGING"])
+
+
+def test_readme_logging_writes_only_mozlog_even_with_debug_on(
+    restore_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # startproject's settings have DEBUG = True, where Django's own default handlers
+    # print "Internal Server Error" with its traceback, and "Not Found", to stderr.
+    configure_logging("logging.config.dictConfig", readme_logging())
+    with override_settings(DEBUG=True):
+        client = Client(raise_request_exception=False)
+        assert client.get("/boom/", HTTP_X_REQUEST_ID="rid-4").status_code == 500
+        assert client.get("/no-such-page/", HTTP_X_REQUEST_ID="rid-5").status_code == 404
+        logging.getLogger("django.server").info('"GET / HTTP/1.1" 200 2')  # runserver's
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    records = [json.loads(line) for line in lines]  # every line is mozlog JSON
+    assert len(records) == len(lines)
+    by_type = {(r["Type"], r["Fields"].get("rid")): r for r in records}
+    error = by_type["django.request", "rid-4"]
+    assert error["Severity"] == 3 and "ValueError" in error["Fields"]["traceback"]
+    assert by_type["django.request", "rid-5"]["Fields"]["msg"] == "Not Found: /no-such-page/"
+    assert [r["Fields"]["msg"] for r in records if r["Type"] == "django.server"] == [
+        '"GET / HTTP/1.1" 200 2'
+    ]
+    assert {"rid-4", "rid-5"} <= {
+        r["Fields"]["rid"] for r in records if r["Type"] == "request.summary"
+    }

@@ -95,7 +95,8 @@ SILENCED_SYSTEM_CHECKS = ["security.W008"]
 # heartbeat's check messages from dockerflow.checks.registry, a bad version.json from
 # dockerflow.version, the middleware's own), django (django.request logs the traceback
 # of every 500; configuring "django" here also removes Django's default console handler,
-# which would print it as plain text when DEBUG is on), and the project's own.
+# which would print it as plain text when DEBUG is on; "django.server", runserver's
+# request lines, does not propagate unless told to), and the project's own.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -112,7 +113,7 @@ LOGGING = {
         "request.summary": {"level": "INFO"},
         "dockerflow": {"level": "INFO"},
         "django": {"level": "INFO"},
-        "django.server": {"level": "INFO"},
+        "django.server": {"level": "INFO", "propagate": True},
         "exampleproject": {"level": "INFO"},
     },
 }

@@ -63,13 +63,11 @@ def _child(framework: str, app_kind: str, requests: int) -> None:
         if framework == "flask":
             import bench_flask as bench
         else:
-            import bench_fastapi as bench  # type: ignore[no-redef]
-        build = {
-            "bare": lambda: bench.make_app(False),
-            "dockerflow": lambda: bench.make_app(True),
-            "floor": bench.make_floor_app,
-        }[app_kind]
-        app = build()
+            import bench_fastapi as bench
+        if app_kind == "floor":
+            app = bench.make_floor_app()
+        else:
+            app = bench.make_app(app_kind == "dockerflow")
 
         def serve(count: int) -> None:
             if framework == "flask":

@@ -119,7 +119,7 @@ def readme_logging() -> dict[str, Any]:
     [block] = [b for b in blocks if b.startswith("LOGGING = {")]
     namespace: dict[str, Any] = {}
     exec(block, namespace)
-    return dict(namespace["LOGGING"])
+    return namespace["LOGGING"]
 
 
 def test_readme_logging_writes_only_mozlog_even_with_debug_on(
@@ -135,9 +135,7 @@ def test_readme_logging_writes_only_mozlog_even_with_debug_on(
         logging.getLogger("django.server").info('"GET / HTTP/1.1" 200 2')  # runserver's
     out, err = capsys.readouterr()
     assert err == ""
-    lines = out.splitlines()
-    records = [json.loads(line) for line in lines]  # every line is mozlog JSON
-    assert len(records) == len(lines)
+    records = [json.loads(line) for line in out.splitlines()]  # every line is mozlog JSON
     by_type = {(r["Type"], r["Fields"].get("rid")): r for r in records}
     error = by_type["django.request", "rid-4"]
     assert error["Severity"] == 3 and "ValueError" in error["Fields"]["traceback"]

@@ -571,3 +571,30 @@ def test_a_run_joining_an_async_check_does_not_cancel_it_for_its_owner():
     joined, owner = asyncio.run(main())
     assert joined.statuses == {"shared": "error"}
     assert owner.statuses == {"shared": "info"}
+
+
+def test_an_async_check_blocking_the_loop_is_reported_as_such(caplog):
+    async def check_blocking_the_loop():
+        time.sleep(1.5)  # blocking code in an async check: nothing can interrupt it
+        return []
+
+    caplog.set_level(logging.WARNING, logger="dockerflow.checks.registry")
+    started = time.monotonic()
+    results = asyncio.run(run_checks_async([("svc", check_blocking_the_loop)], timeout=0.2))
+    assert time.monotonic() - started >= 1.5  # the loop could not enforce the timeout
+    assert results.details["svc"]["messages"] == {
+        health.ERROR_CHECK_TIMEOUT: "The check svc did not finish within 0.2 seconds."
+    }
+    [blocked] = [r for r in caplog.records if "event loop was blocked" in r.getMessage()]
+    assert blocked.levelno == logging.WARNING
+    assert "make such a check a plain function" in blocked.getMessage()
+
+
+def test_a_check_that_hangs_without_blocking_the_loop_is_only_a_timeout(caplog):
+    caplog.set_level(logging.WARNING, logger="dockerflow.checks.registry")
+    pairs = [("awaits", _async_slow(3, "awaits")), ("sleeps", _slow(3, "sleeps"))]
+    started = time.monotonic()
+    results = asyncio.run(run_checks_async(pairs, timeout=0.2))
+    assert time.monotonic() - started < 1.0
+    assert set(results.details) == {"awaits", "sleeps"}
+    assert not [r for r in caplog.records if "event loop was blocked" in r.getMessage()]

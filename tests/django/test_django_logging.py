@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client, override_settings
 from django.utils.log import configure_logging
+from docblocks import python_block
 
 # The Django section of the reference documentation, as written.
 DOCUMENTED_LOGGING = {
@@ -114,11 +113,8 @@ def test_logging_with_mozlog_handler(
 
 def readme_logging() -> dict[str, Any]:
     """The ``LOGGING`` dict the package README tells users to copy, as written there."""
-    readme = Path(__file__).parents[2] / "packages" / "dockerflow-django" / "README.md"
-    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
-    [block] = [b for b in blocks if b.startswith("LOGGING = {")]
     namespace: dict[str, Any] = {}
-    exec(block, namespace)
+    exec(python_block("packages/dockerflow-django/README.md", "LOGGING = {"), namespace)
     return namespace["LOGGING"]
 
 

@@ -54,6 +54,7 @@ from .. import health
 from .messages import CheckMessage, Error, level_to_text
 
 __all__ = [
+    "BLOCKED_LOOP_GRACE",
     "DEFAULT_CHECK_TIMEOUT",
     "MAX_RUNS_PER_CHECK",
     "CheckDetail",
@@ -720,6 +721,7 @@ async def run_checks_async(
         waits.append(_run_or_join(fn, now, seconds, start, loop))
 
     gathered = await asyncio.gather(*waits, return_exceptions=True)
+    _warn_if_loop_was_blocked(time.monotonic() - now, max(seconds_of, default=0.0))
     outcomes: list[tuple[str, list[Any]]] = []
     for name, seconds, result in zip(names, seconds_of, gathered, strict=True):
         if isinstance(result, _NoRoom):
@@ -727,6 +729,32 @@ async def run_checks_async(
         else:
             outcomes.append((name, _outcome(name, seconds, now + seconds, result)))
     return _build_results(outcomes, silenced_check_ids)
+
+
+#: How far past its longest check timeout a run on an event loop may end before the loop
+#: is reported as blocked (a free loop ends it within milliseconds of the timeout).
+BLOCKED_LOOP_GRACE = 1.0
+
+
+def _warn_if_loop_was_blocked(elapsed: float, longest_timeout: float) -> None:
+    """Say so when a run of checks on an event loop ended well past its timeouts.
+
+    Every wait of the run is bounded by its check's timeout, so the run can only end
+    late when the loop itself could not run: an ``async def`` check (or other code on
+    the loop) called something blocking, such as ``time.sleep`` or a sync database
+    driver, without awaiting. Nothing can interrupt that; the heartbeat then answers
+    late, and the warning names the cause instead of leaving a silent delay.
+    """
+    overrun = elapsed - longest_timeout
+    if overrun > BLOCKED_LOOP_GRACE:
+        _logger().warning(
+            "The heartbeat's checks took %.1f seconds, %.1f seconds past their timeout: "
+            "the event loop was blocked, so the timeout could not be enforced. An async "
+            "check must never call blocking code; make such a check a plain function "
+            "(it then runs on a worker thread, bounded by its timeout).",
+            elapsed,
+            overrun,
+        )
 
 
 class _NoRoom(Exception):

@@ -4,6 +4,8 @@ written (a README's ```` ```python ```` fences, a Sphinx page's ``.. code-block:
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -25,3 +27,11 @@ def python_block(relative_path: str, containing: str) -> str:
     """The one Python code block of ``relative_path`` that contains ``containing``."""
     [block] = [b for b in python_blocks(relative_path) if containing in b]
     return block
+
+
+def run_script(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` (an application module around a documented block) in a Python
+    process of its own, so the logging it configures leaves the test's untouched."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
-from docblocks import python_block
+from docblocks import python_block, run_script
 
 # An application module around the documented block: a library imported first has
 # created its logger (as SQLAlchemy's and many others do at import), then the block
@@ -40,13 +38,7 @@ assert response.status_code == 500, response.status_code
     [("docs/flask.rst", "dictConfig({"), ("packages/dockerflow-flask/README.md", "dictConfig(")],
 )
 def test_documented_logging_keeps_loggers_created_before_it(page: str, marker: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _APP.format(block=python_block(page, marker))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_script(_APP.format(block=python_block(page, marker)))
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     records = [json.loads(line) for line in done.stdout.splitlines()]  # mozlog, every line

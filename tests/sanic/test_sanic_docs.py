@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
-from docblocks import python_block
+from docblocks import python_block, run_script
 
 # What an application module does around the documented block: dockerflow and Sanic
 # are imported first (so their loggers exist when the configuration is applied), then
@@ -37,13 +35,7 @@ assert response.status == 500, response.status
 def test_documented_log_config_keeps_sanics_loggers(page: str, marker: str) -> None:
     block = python_block(page, marker)
     assert "app = Sanic(" in block  # the block creates the app with its configuration
-    done = subprocess.run(
-        [sys.executable, "-c", _APP.format(block=block)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_script(_APP.format(block=block))
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]  # mozlog, every line
     # Sanic's own report of the unhandled exception, which a disabled sanic.error drops.

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from dockerflow.config import ConfigurationError, DockerflowSettings, read_settings
+from dockerflow.config import (
+    ConfigurationError,
+    DockerflowSettings,
+    failure_status_warning,
+    read_settings,
+    settings_errors,
+    warn_about_settings,
+)
 
 
 def _read(values, **kwargs):
@@ -61,9 +70,67 @@ def test_values_from_the_environment_are_strings():
 def test_bad_values_name_the_setting(name, value):
     with pytest.raises(ConfigurationError, match=name):
         _read({name: value})
+    errors = settings_errors({name: value}.get)
+    assert [type(exc) for exc in errors] == [ConfigurationError]
+    assert name in str(errors[0])
 
 
 def test_falsy_header_name_means_default():
     assert (
         _read({"DOCKERFLOW_REQUEST_ID_HEADER_NAME": None}).request_id_header_name == "X-Request-ID"
     )
+
+
+BAD = {
+    "DOCKERFLOW_ENABLE_ERROR_ENDPOINT": "perhaps",
+    "DOCKERFLOW_CHECK_TIMEOUT": "soon",
+    "DOCKERFLOW_REQUEST_ID_HEADER_NAME": 5,
+}
+
+
+def test_settings_errors_lists_every_unusable_setting_in_read_order():
+    errors = settings_errors(BAD.get)
+    names = [str(exc).split()[0] for exc in errors]
+    assert names == [
+        "DOCKERFLOW_REQUEST_ID_HEADER_NAME",
+        "DOCKERFLOW_CHECK_TIMEOUT",
+        "DOCKERFLOW_ENABLE_ERROR_ENDPOINT",
+    ]
+    with pytest.raises(ConfigurationError) as raised:  # read_settings stops at the first
+        _read(BAD)
+    assert str(raised.value) == str(errors[0])
+    assert settings_errors({}.get) == []
+    # The integration's own default timeout is what is validated when none is set.
+    assert settings_errors({}.get, check_timeout=2) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "warned"), [(200, True), ("204", True), (399, True), (400, False), (500, False)]
+)
+def test_failure_status_warning(code, warned):
+    text = failure_status_warning({"DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE": code}.get)
+    if warned:
+        assert text is not None and f"is {int(code)}: a failing heartbeat answers" in text
+    else:
+        assert text is None
+
+
+def test_failure_status_warning_leaves_unusable_values_to_settings_errors():
+    assert failure_status_warning({"DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE": "x"}.get) is None
+    assert failure_status_warning({}.get) is None
+
+
+def test_warn_about_settings_logs_each_problem(caplog):
+    logger = logging.getLogger("tests.config")
+    values = {**BAD, "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE": 302}
+    with caplog.at_level(logging.DEBUG, logger="tests.config"):
+        logged = warn_about_settings(values.get, logger)
+    assert [r.getMessage() for r in caplog.records] == logged
+    assert {r.levelno for r in caplog.records} == {logging.WARNING}
+    assert len(logged) == 4
+    assert logged[0].endswith(": every /__heartbeat__ answers 500 until it is fixed")
+    assert logged[-1].startswith("DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE is 302")
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="tests.config"):
+        assert warn_about_settings({}.get, logger) == []
+    assert caplog.records == []

@@ -542,3 +542,36 @@ def test_bad_setting_is_the_heartbeats_own_json(make_app: MakeApp, caplog: Any) 
     logged = [r for r in caplog.records if r.exc_info and r.name == "dockerflow.heartbeat"]
     assert len(logged) == 1
     assert "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE" in str(logged[0].exc_info[1])
+
+
+def test_unusable_settings_are_logged_when_the_extension_is_set_up(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="dockerflow.flask"):
+        app, _ = make_app(
+            {"DOCKERFLOW_CHECK_TIMEOUT": "soon", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE": 200}
+        )
+    warnings = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert warnings == [
+        (
+            "dockerflow.flask",
+            "WARNING",
+            "DOCKERFLOW_CHECK_TIMEOUT must be a number of seconds, not 'soon': "
+            "every /__heartbeat__ answers 500 until it is fixed",
+        ),
+        (
+            "dockerflow.flask",
+            "WARNING",
+            "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE is 200: a failing heartbeat answers 200, "
+            "which load balancers and orchestrators read as healthy",
+        ),
+    ]
+    assert app.test_client().get("/__heartbeat__").status_code == 500  # what it foretold
+
+
+def test_usable_settings_log_nothing_at_set_up(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        make_app({"DOCKERFLOW_CHECK_TIMEOUT": "2", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE": 503})
+    assert [r for r in caplog.records if r.name.startswith("dockerflow")] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -342,3 +343,27 @@ def test_cache_ttl(make_app: Any, live_server: Any) -> None:
     dockerflow.runner.clear_cache()
     server.get("/__heartbeat__")
     assert len(runs) == 5
+
+
+def test_unusable_settings_are_logged_when_the_extension_is_set_up(
+    make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()
+    app.config.DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS = "yse"
+    with caplog.at_level(logging.DEBUG, logger="dockerflow"):
+        Dockerflow(app)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "dockerflow.sanic",
+            "WARNING",
+            "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS must be a boolean (true/false, 1/0, on/off), "
+            "not 'yse': every /__heartbeat__ answers 500 until it is fixed",
+        )
+    ]
+    _, resp = app.test_client.get("/__heartbeat__")
+    assert resp.status == 500
+    caplog.clear()
+    app.config.DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS = True
+    with caplog.at_level(logging.DEBUG, logger="dockerflow"):
+        Dockerflow(make_app())
+    assert caplog.records == []

@@ -22,6 +22,7 @@ Setting                                     Default                 Meaning
 
 from __future__ import annotations
 
+import logging
 import math
 import types
 from collections.abc import Callable, Collection
@@ -34,11 +35,14 @@ __all__ = [
     "DEFAULT_REQUEST_ID_HEADER",
     "ConfigurationError",
     "DockerflowSettings",
+    "failure_status_warning",
     "parse_bool",
     "parse_seconds",
     "parse_status_code",
     "read_settings",
     "require_object",
+    "settings_errors",
+    "warn_about_settings",
 ]
 
 #: The header a request id is read from unless configured otherwise.
@@ -154,6 +158,60 @@ class DockerflowSettings:
     enable_error_endpoint: bool = True
 
 
+def _header_name(get: Getter, check_timeout: float | None, include_details: bool) -> str:
+    header = get("DOCKERFLOW_REQUEST_ID_HEADER_NAME", None) or DEFAULT_REQUEST_ID_HEADER
+    if not isinstance(header, str) or not header.strip():
+        raise ConfigurationError(
+            f"DOCKERFLOW_REQUEST_ID_HEADER_NAME must be a header name, not {header!r}"
+        )
+    return header.strip()
+
+
+def _check_timeout(get: Getter, check_timeout: float | None, include_details: bool) -> float:
+    timeout = get("DOCKERFLOW_CHECK_TIMEOUT", None)
+    if timeout is None:
+        timeout = check_timeout or DEFAULT_CHECK_TIMEOUT
+    return parse_seconds("DOCKERFLOW_CHECK_TIMEOUT", timeout)
+
+
+def _failed_status_code(get: Getter, check_timeout: float | None, include_details: bool) -> int:
+    name = "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"
+    return parse_status_code(name, get(name, 500))
+
+
+def _cache_ttl(get: Getter, check_timeout: float | None, include_details: bool) -> float:
+    name = "DOCKERFLOW_HEARTBEAT_CACHE_TTL"
+    return parse_seconds(name, get(name, 0), allow_zero=True)
+
+
+def _include_details(get: Getter, check_timeout: float | None, include_details: bool) -> bool:
+    name = "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS"
+    return parse_bool(name, get(name, include_details))
+
+
+def _log_querystring(get: Getter, check_timeout: float | None, include_details: bool) -> bool:
+    name = "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"
+    return parse_bool(name, get(name, False))
+
+
+def _error_endpoint(get: Getter, check_timeout: float | None, include_details: bool) -> bool:
+    name = "DOCKERFLOW_ENABLE_ERROR_ENDPOINT"
+    return parse_bool(name, get(name, True))
+
+
+#: Each field of :class:`DockerflowSettings` and how it is read, in the order the
+#: settings are validated.
+_READERS: tuple[tuple[str, Callable[[Getter, float | None, bool], Any]], ...] = (
+    ("request_id_header_name", _header_name),
+    ("check_timeout", _check_timeout),
+    ("heartbeat_failed_status_code", _failed_status_code),
+    ("heartbeat_cache_ttl", _cache_ttl),
+    ("heartbeat_include_details", _include_details),
+    ("summary_log_querystring", _log_querystring),
+    ("enable_error_endpoint", _error_endpoint),
+)
+
+
 def read_settings(
     get: Getter,
     *,
@@ -168,37 +226,81 @@ def read_settings(
         constructor), used when ``DOCKERFLOW_CHECK_TIMEOUT`` is not set.
     :param include_details: the integration's default for
         ``DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS``.
-    :raises ConfigurationError: naming the first setting with an unusable value.
+    :raises ConfigurationError: naming the first setting with an unusable value
+        (:func:`settings_errors` lists all of them).
     """
-    timeout = get("DOCKERFLOW_CHECK_TIMEOUT", None)
-    header = get("DOCKERFLOW_REQUEST_ID_HEADER_NAME", None) or DEFAULT_REQUEST_ID_HEADER
-    if not isinstance(header, str) or not header.strip():
-        raise ConfigurationError(
-            f"DOCKERFLOW_REQUEST_ID_HEADER_NAME must be a header name, not {header!r}"
-        )
     return DockerflowSettings(
-        check_timeout=parse_seconds(
-            "DOCKERFLOW_CHECK_TIMEOUT",
-            timeout if timeout is not None else (check_timeout or DEFAULT_CHECK_TIMEOUT),
-        ),
-        heartbeat_failed_status_code=parse_status_code(
-            "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE",
-            get("DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE", 500),
-        ),
-        heartbeat_cache_ttl=parse_seconds(
-            "DOCKERFLOW_HEARTBEAT_CACHE_TTL",
-            get("DOCKERFLOW_HEARTBEAT_CACHE_TTL", 0),
-            allow_zero=True,
-        ),
-        heartbeat_include_details=parse_bool(
-            "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS",
-            get("DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS", include_details),
-        ),
-        summary_log_querystring=parse_bool(
-            "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", get("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", False)
-        ),
-        request_id_header_name=header.strip(),
-        enable_error_endpoint=parse_bool(
-            "DOCKERFLOW_ENABLE_ERROR_ENDPOINT", get("DOCKERFLOW_ENABLE_ERROR_ENDPOINT", True)
-        ),
+        **{field: read(get, check_timeout, include_details) for field, read in _READERS}
     )
+
+
+def settings_errors(
+    get: Getter,
+    *,
+    check_timeout: float | None = None,
+    include_details: bool = True,
+) -> list[ConfigurationError]:
+    """Every ``DOCKERFLOW_*`` setting :func:`read_settings` would refuse, one error each,
+    in the order it validates them; empty when the settings are usable.
+
+    For reporting a configuration before it is used (Django's ``manage.py check``):
+    :func:`read_settings` stops at the first unusable setting. The arguments are
+    those of :func:`read_settings`.
+    """
+    errors: list[ConfigurationError] = []
+    for _field, read in _READERS:
+        try:
+            read(get, check_timeout, include_details)
+        except ConfigurationError as exc:
+            errors.append(exc)
+    return errors
+
+
+def failure_status_warning(get: Getter) -> str | None:
+    """The warning for a ``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE`` below 400: a
+    failing heartbeat would answer with a status that probes read as healthy.
+
+    :returns: the warning's text, or ``None`` when the status is 400 or more, or not
+        usable at all (:func:`settings_errors` reports that).
+    """
+    try:
+        code = _failed_status_code(get, None, True)
+    except ConfigurationError:
+        return None
+    if code >= 400:
+        return None
+    return (
+        f"DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE is {code}: a failing heartbeat answers "
+        f"{code}, which load balancers and orchestrators read as healthy"
+    )
+
+
+def warn_about_settings(
+    get: Getter,
+    logger: logging.Logger,
+    *,
+    check_timeout: float | None = None,
+    include_details: bool = True,
+) -> list[str]:
+    """Log a ``WARNING`` on ``logger`` for every ``DOCKERFLOW_*`` setting the endpoints
+    could not use (:func:`settings_errors`) and for a failure status probes read as
+    healthy (:func:`failure_status_warning`).
+
+    The Flask and Sanic integrations call it when they are set up, so a typo shows in
+    the logs at start-up, not only at the first heartbeat. The arguments are those of
+    :func:`read_settings`.
+
+    :returns: the texts logged (empty when there was nothing to say).
+    """
+    problems = [
+        f"{exc}: every /__heartbeat__ answers 500 until it is fixed"
+        for exc in settings_errors(
+            get, check_timeout=check_timeout, include_details=include_details
+        )
+    ]
+    status = failure_status_warning(get)
+    if status is not None:
+        problems.append(status)
+    for problem in problems:
+        logger.warning("%s", problem)
+    return problems

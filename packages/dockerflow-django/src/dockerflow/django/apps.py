@@ -8,7 +8,9 @@ __all__ = ["DockerFlowAppConfig"]
 
 
 class DockerFlowAppConfig(AppConfig):  # type: ignore[misc]
-    """Registers the checks of ``DOCKERFLOW_CHECKS`` when Django is ready.
+    """Registers the checks of ``DOCKERFLOW_CHECKS`` when Django is ready, and the
+    system check of Dockerflow's own settings
+    (:func:`~dockerflow.django.system_checks.check_dockerflow_settings`).
 
     The app label is ``dockerflow``, as in the reference library.
     """
@@ -18,6 +20,9 @@ class DockerFlowAppConfig(AppConfig):  # type: ignore[misc]
     verbose_name = "Dockerflow"
 
     def ready(self) -> None:
-        from . import checks
+        from django.core.checks import register  # type: ignore[import-untyped]
+
+        from . import checks, system_checks, views
 
         checks.register()
+        register(system_checks.check_dockerflow_settings, views.SETTINGS_TAG)

@@ -74,6 +74,7 @@ from .signals import heartbeat_failed, heartbeat_passed
 
 __all__ = [
     "DEFAULT_VERSION_CALLBACK",
+    "SETTINGS_TAG",
     "dockerflow_settings",
     "error",
     "error_async",
@@ -163,8 +164,15 @@ def _adapted_check(check: Callable[..., Any]) -> CheckFn:
         return _adapt(check)
 
 
+#: The tag of the system checks that look at Dockerflow's own settings
+#: (:mod:`dockerflow.django.system_checks`): ``manage.py check`` runs them, the
+#: heartbeat does not (it answers 500 on an unusable setting before any check runs).
+SETTINGS_TAG = "dockerflow_settings"
+
+
 def heartbeat_checks(*, include_deployment_checks: bool | None = None) -> list[tuple[str, CheckFn]]:
-    """The Django system checks the heartbeat runs, as ``(name, check)`` pairs.
+    """The Django system checks the heartbeat runs, as ``(name, check)`` pairs: every
+    registered check but those tagged :data:`SETTINGS_TAG`.
 
     Checks are named after their function (``check_database_connected``); when two
     share a name, the later one in module order is qualified with its module. The
@@ -178,6 +186,8 @@ def heartbeat_checks(*, include_deployment_checks: bool | None = None) -> list[t
     for check in django_check_registry.get_checks(
         include_deployment_checks=include_deployment_checks
     ):
+        if SETTINGS_TAG in getattr(check, "tags", ()):
+            continue
         name = getattr(check, "__name__", None) or type(check).__name__
         found.append((name, str(getattr(check, "__module__", "") or ""), check))
     found.sort(key=lambda item: (item[0], item[1]))
@@ -242,8 +252,8 @@ async def heartbeat_async(request: Any) -> Any:
 # --- version -----------------------------------------------------------------------------
 
 
-def _version_source() -> tuple[Callable[[Any], Any], Any]:
-    """The version callback and the root it is given, as configured right now.
+def _version_source() -> tuple[Callable[[Any], Any], Any, ImproperlyConfigured | None]:
+    """The version callback, the root it is given, and what is wrong with them.
 
     A callback that cannot be imported, or a missing ``BASE_DIR`` for the default
     callback, becomes a callback that raises a clear error, so the view logs it once
@@ -259,13 +269,13 @@ def _version_source() -> tuple[Callable[[Any], Any], Any]:
         )
     else:
         if callback is not get_version or root is not None:
-            return callback, root
+            return callback, root, None
         problem = ImproperlyConfigured("The BASE_DIR setting is needed to find version.json")
 
     def misconfigured(root: Any) -> Any:
         raise problem
 
-    return misconfigured, root
+    return misconfigured, root, problem
 
 
 def _version_response(status: int, body: dict[str, Any]) -> Any:
@@ -278,12 +288,14 @@ def _version_response(status: int, body: dict[str, Any]) -> Any:
 
 def version(request: Any) -> Any:
     """Answer with the contents of ``version.json`` (see the module documentation)."""
-    return _version_response(*load_version(*_version_source()))
+    callback, root, _problem = _version_source()
+    return _version_response(*load_version(callback, root))
 
 
 async def version_async(request: Any) -> Any:
     """:func:`version` for ASGI: reads the file without blocking the event loop."""
-    return _version_response(*await load_version_async(*_version_source()))
+    callback, root, _problem = _version_source()
+    return _version_response(*await load_version_async(callback, root))
 
 
 # --- lbheartbeat and error ---------------------------------------------------------------

@@ -45,7 +45,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import InternalServerError
 
 from dockerflow.checks import CheckFn, CheckRegistry, default_registry
-from dockerflow.config import DEFAULT_REQUEST_ID_HEADER, parse_bool, read_settings, require_object
+from dockerflow.config import (
+    DEFAULT_REQUEST_ID_HEADER,
+    parse_bool,
+    read_settings,
+    require_object,
+    warn_about_settings,
+)
 from dockerflow.heartbeat import HeartbeatRunner, broken_heartbeat_response
 from dockerflow.request import (
     elapsed_ms,
@@ -483,6 +489,10 @@ class Dockerflow:
         extension as ``app.extensions["dockerflow"]``.
 
         One extension may be initialized with several applications.
+
+        A ``DOCKERFLOW_*`` setting already in ``app.config`` that the endpoints could
+        not use (or a failure status below 400) is logged as a ``WARNING`` on the
+        ``dockerflow.flask`` logger; the settings are read again at every request.
         """
         blueprint = flask.Blueprint("dockerflow", __name__)
         blueprint.add_url_rule("/__version__", "version", self._version_view)
@@ -501,6 +511,7 @@ class Dockerflow:
         _wrap_hooks(app, self)
 
         app.extensions["dockerflow"] = self
+        warn_about_settings(app.config.get, self.logger, check_timeout=self.check_timeout)
 
     # -- request.summary -------------------------------------------------------------
 

@@ -37,7 +37,14 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from ..checks import CheckFn, CheckMessage, CheckRegistry, default_registry
-from ..config import DockerflowSettings, parse_bool, parse_seconds, read_settings, require_object
+from ..config import (
+    DockerflowSettings,
+    parse_bool,
+    parse_seconds,
+    read_settings,
+    require_object,
+    warn_about_settings,
+)
 from ..heartbeat import HeartbeatRunner, broken_heartbeat_response
 from ..request import (
     elapsed_ms,
@@ -213,7 +220,10 @@ class Dockerflow:
     def init_app(self, app: Sanic[Any, Any]) -> None:
         """Add the Dockerflow views, middleware and signals to ``app``.
 
-        Call it before the app starts serving.
+        Call it before the app starts serving. A ``DOCKERFLOW_*`` setting already in
+        ``app.config`` that the endpoints could not use (or a failure status below
+        400) is logged as a ``WARNING`` on the ``dockerflow.sanic`` logger; the
+        settings are read again at every request.
         """
         self.app = app
         for uri, name, handler in (
@@ -231,6 +241,7 @@ class Dockerflow:
         app.add_signal(_noop, HEARTBEAT_PASSED)
         app.add_signal(_noop, HEARTBEAT_FAILED)
         app.ctx.dockerflow = self
+        warn_about_settings(app.config.get, self.logger, check_timeout=self.check_timeout)
 
     # -- checks -----------------------------------------------------------------------
 

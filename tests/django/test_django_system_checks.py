@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import Client, override_settings
 from djtest_support import HERE, project_env
 
+from dockerflow.django import checks as dockerflow_checks
 from dockerflow.django import views
 from dockerflow.django.system_checks import (
     WARNING_FAILED_STATUS_PASSES,
@@ -75,6 +77,16 @@ def test_a_failure_status_a_probe_reads_as_healthy(code: object, expected: bool)
             "'myproject.nowhere.get_version' cannot be imported",
         ),
         ({"BASE_DIR": None}, WARNING_VERSION_UNREADABLE, "BASE_DIR setting is needed"),
+        (  # neither a callable nor a dotted path: it crashed every command
+            {"DOCKERFLOW_VERSION_CALLBACK": 42},
+            WARNING_VERSION_UNREADABLE,
+            "must be a callable or the dotted path of one, not 42",
+        ),
+        (
+            {"DOCKERFLOW_VERSION_CALLBACK": "os.sep"},
+            WARNING_VERSION_UNREADABLE,
+            "'os.sep' is '/', which is not callable",
+        ),
     ],
 )
 def test_one_problem_one_warning(overrides: dict, warning: str, text: str) -> None:
@@ -83,7 +95,12 @@ def test_one_problem_one_warning(overrides: dict, warning: str, text: str) -> No
         assert _ids(messages) == [warning]
         assert text in messages[0].msg
         if warning == WARNING_VERSION_UNREADABLE:  # what the warning foretells
-            assert Client().get("/__version__").status_code == 500
+            response = Client().get("/__version__")
+            assert response.status_code == 500
+            assert response.json() == {
+                "status": "error",
+                "error": "version information is unavailable",
+            }
 
 
 @override_settings(DOCKERFLOW_CHECK_TIMEOUT="soon")
@@ -136,3 +153,9 @@ def test_manage_py_check_of_a_project_with_a_typo(tmp_path: Path) -> None:
     )
     assert strict.returncode == 1
     assert "dockerflow.W001" in strict.stderr
+
+
+@override_settings(DOCKERFLOW_CHECKS="dockerflow.django.checks.check_database_connected")
+def test_dockerflow_checks_given_as_one_string_is_refused_clearly() -> None:
+    with pytest.raises(ImproperlyConfigured, match="must be a list of dotted paths"):
+        dockerflow_checks.register()

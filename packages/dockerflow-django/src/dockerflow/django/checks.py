@@ -185,9 +185,15 @@ def register() -> None:
     """Register the checks named in ``DOCKERFLOW_CHECKS`` with Django's check framework.
 
     Called by the app's ``ready()``; registering the same check twice is harmless.
+    A string instead of a list raises Django's ``ImproperlyConfigured``, saying so.
 
     :raises ImportError: when a dotted path cannot be imported (a typo in the
         setting fails loudly at startup, not at the first heartbeat).
     """
-    for path in getattr(settings, "DOCKERFLOW_CHECKS", DEFAULT_CHECKS):
+    paths = getattr(settings, "DOCKERFLOW_CHECKS", DEFAULT_CHECKS)
+    if isinstance(paths, str):  # it would be read one character at a time
+        raise ImproperlyConfigured(
+            f"DOCKERFLOW_CHECKS must be a list of dotted paths, not the string {paths!r}"
+        )
+    for path in paths:
         checks.register(import_string(path))

@@ -18,7 +18,9 @@ ID                             Meaning
                                400: a failing heartbeat would answer as a healthy one
 ``dockerflow.W003``            ``/__version__`` cannot read the version:
                                ``DOCKERFLOW_VERSION_CALLBACK`` cannot be imported,
-                               or ``BASE_DIR`` is missing for the default callback
+                               is not callable (or is neither a callable nor a
+                               dotted path), or ``BASE_DIR`` is missing for the
+                               default callback
 ============================== =====================================================
 
 The app registers the check when it is ready, tagged

@@ -255,19 +255,32 @@ async def heartbeat_async(request: Any) -> Any:
 def _version_source() -> tuple[Callable[[Any], Any], Any, ImproperlyConfigured | None]:
     """The version callback, the root it is given, and what is wrong with them.
 
-    A callback that cannot be imported, or a missing ``BASE_DIR`` for the default
+    A callback that cannot be imported or is not callable (or a setting that is
+    neither a callable nor a dotted path), or a missing ``BASE_DIR`` for the default
     callback, becomes a callback that raises a clear error, so the view logs it once
     and answers 500.
     """
     target = getattr(settings, "DOCKERFLOW_VERSION_CALLBACK", None) or DEFAULT_VERSION_CALLBACK
     root = getattr(settings, "BASE_DIR", None)
-    try:
-        callback: Callable[[Any], Any] = target if callable(target) else import_string(target)
-    except ImportError as exc:
-        problem = ImproperlyConfigured(
-            f"DOCKERFLOW_VERSION_CALLBACK {target!r} cannot be imported: {exc}"
-        )
-    else:
+    name = "DOCKERFLOW_VERSION_CALLBACK"
+    callback: Any = target
+    problem: ImproperlyConfigured | None = None
+    if not callable(target):
+        if not isinstance(target, str):
+            problem = ImproperlyConfigured(
+                f"{name} must be a callable or the dotted path of one, not {target!r}"
+            )
+        else:
+            try:
+                callback = import_string(target)
+            except ImportError as exc:
+                problem = ImproperlyConfigured(f"{name} {target!r} cannot be imported: {exc}")
+            else:
+                if not callable(callback):
+                    problem = ImproperlyConfigured(
+                        f"{name} {target!r} is {callback!r:.80}, which is not callable"
+                    )
+    if problem is None:
         if callback is not get_version or root is not None:
             return callback, root, None
         problem = ImproperlyConfigured("The BASE_DIR setting is needed to find version.json")

@@ -355,3 +355,35 @@ def test_an_unusable_header_setting_falls_back_to_x_request_id(
         answer = c.get("/__heartbeat__")
         assert answer.status_code == 500
         assert answer.json()["status"] == "error"
+
+
+def test_unusable_settings_are_logged_once_when_the_app_starts(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(DOCKERFLOW_CHECK_TIMEOUT="soon")
+    with caplog.at_level(logging.DEBUG, logger="dockerflow"):
+        TestClient(app).get("/__lbheartbeat__")  # no lifespan: nothing looked at
+        assert [r for r in caplog.records if r.name == "dockerflow.fastapi"] == []
+        for _ in range(2):  # started twice, and two middlewares: one warning
+            with TestClient(app) as client:
+                answer = client.get("/__heartbeat__")
+                assert answer.status_code == 500  # what the warning foretells
+    warnings = [
+        (r.levelname, r.getMessage()) for r in caplog.records if r.name == "dockerflow.fastapi"
+    ]
+    assert warnings == [
+        (
+            "WARNING",
+            "DOCKERFLOW_CHECK_TIMEOUT must be a number of seconds, not 'soon': "
+            "every /__heartbeat__ answers 500 until it is fixed",
+        )
+    ]
+
+
+def test_usable_settings_log_nothing_when_the_app_starts(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(DOCKERFLOW_CHECK_TIMEOUT="2", DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE=503)
+    with caplog.at_level(logging.DEBUG, logger="dockerflow"), TestClient(app) as client:
+        assert client.get("/__heartbeat__").status_code == 200
+    assert [r for r in caplog.records if r.name.startswith("dockerflow")] == []

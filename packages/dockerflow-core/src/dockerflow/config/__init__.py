@@ -286,8 +286,9 @@ def warn_about_settings(
     could not use (:func:`settings_errors`) and for a failure status probes read as
     healthy (:func:`failure_status_warning`).
 
-    The Flask and Sanic integrations call it when they are set up, so a typo shows in
-    the logs at start-up, not only at the first heartbeat. The arguments are those of
+    The Flask and Sanic integrations call it when they are set up, and the FastAPI one
+    when the app starts, so a typo shows in the logs at start-up, not only at the first
+    heartbeat. The arguments are those of
     :func:`read_settings`.
 
     :returns: the texts logged (empty when there was nothing to say).

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import weakref
 from typing import Any
 
-from ..config import DockerflowSettings, Getter, read_settings
+from ..config import DockerflowSettings, Getter, read_settings, warn_about_settings
 
-__all__ = ["app_state_getter", "read_app_settings"]
+__all__ = ["app_state_getter", "read_app_settings", "warn_about_app_settings"]
+
+#: The apps whose settings were looked at when they started (so, once per process).
+_started: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _missing(name: str, default: Any) -> Any:
@@ -35,3 +40,20 @@ def read_app_settings(app: Any) -> DockerflowSettings:
         cannot be used.
     """
     return read_settings(app_state_getter(app))
+
+
+def warn_about_app_settings(app: Any) -> None:
+    """Log a ``WARNING`` on ``dockerflow.fastapi`` for each ``DOCKERFLOW_*`` setting on
+    ``app.state`` the endpoints could not use, or a failure status below 400
+    (:func:`dockerflow.config.warn_about_settings`); once per app in a process.
+
+    The middlewares call it when the app starts (its ``lifespan`` scope), so a typo
+    shows at start-up, not only as a failing heartbeat.
+    """
+    try:
+        if app in _started:
+            return
+        _started.add(app)
+    except TypeError:  # an app that cannot be weakly referenced: looked at every start
+        pass
+    warn_about_settings(app_state_getter(app), logging.getLogger("dockerflow.fastapi"))

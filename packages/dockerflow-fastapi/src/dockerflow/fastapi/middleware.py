@@ -16,6 +16,9 @@ Both are plain ASGI middlewares (never Starlette's ``BaseHTTPMiddleware``): the
 request and response messages pass through untouched, so streaming responses,
 background tasks and server-sent events behave as without them. Only ``http``
 scopes are looked at; ``websocket`` and ``lifespan`` scopes go straight to the app.
+When the app starts (its ``lifespan`` scope), the settings below and those of the
+endpoints are looked at once: each one the endpoints could not use is logged as a
+``WARNING`` on ``dockerflow.fastapi`` (see :func:`dockerflow.config.warn_about_settings`).
 
 Settings are read from ``app.state`` for every request, so they may change at run
 time:
@@ -47,7 +50,7 @@ from ..request import (
     log_summary,
     summary_fields,
 )
-from ._state import app_state_getter
+from ._state import app_state_getter, warn_about_app_settings
 
 __all__ = [
     "MozlogHandler",
@@ -115,6 +118,8 @@ class RequestIdMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                warn_about_app_settings(scope.get("app"))
             await self.app(scope, receive, send)
             return
         header = _setting(scope, "DOCKERFLOW_REQUEST_ID_HEADER_NAME")
@@ -182,6 +187,8 @@ class MozlogRequestSummaryLogger:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                warn_about_app_settings(scope.get("app"))
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()

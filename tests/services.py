@@ -42,7 +42,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-__all__ = ["PostgresServer", "RedisServer", "RespServer", "ServiceError", "ServiceUnavailable"]
+__all__ = [
+    "PostgresServer",
+    "RedisServer",
+    "RespServer",
+    "ServiceError",
+    "ServiceUnavailable",
+    "stop_server_group",
+]
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -66,6 +73,28 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def stop_server_group(
+    process: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout: float = 20.0
+) -> None:
+    """Stop a server a test started with ``start_new_session=True``, by its pid.
+
+    ``sig`` goes to the server's main process, ``SIGKILL`` when it is still running
+    after ``timeout`` seconds; then whatever is left of its process group gets
+    ``SIGKILL``: a worker, or a helper such as the ``multiprocessing`` manager and
+    resource tracker of Sanic and uvicorn, outlives a main process that was killed
+    (or that hung while shutting down) and would keep running after the tests.
+    """
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def port_is_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:

@@ -40,6 +40,7 @@ if not settings.configured:
 from asgiref.local import Local  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
+from services import stop_server_group  # noqa: E402
 
 
 def reset_connections() -> None:
@@ -141,13 +142,7 @@ class Server:
         raise RuntimeError(f"server did not listen on {self.port}:\n{self.output()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        stop_server_group(self.process, timeout=15)
         self._log_file.close()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 import urllib.error
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from services import free_port, port_is_open
+from services import free_port, port_is_open, stop_server_group
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -98,15 +97,7 @@ class Example:
     def stop(self) -> None:
         """SIGTERM to the run.sh process (uv hands it to the server), SIGKILL to the group
         when it is still there after STOP_TIMEOUT."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # any worker left behind
-        self.process.wait()
+        stop_server_group(self.process, timeout=STOP_TIMEOUT)
 
 
 @contextlib.contextmanager

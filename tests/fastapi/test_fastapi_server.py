@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from services import RedisServer, free_port, port_is_open
+from services import RedisServer, free_port, port_is_open, stop_server_group
 
 from dockerflow import health
 
@@ -64,13 +63,7 @@ class UvicornProcess:
         return found
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        stop_server_group(self.process)
 
 
 @pytest.fixture
@@ -91,7 +84,14 @@ def uvicorn_server() -> Iterator[Callable[..., UvicornProcess]]:
         command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         command += ["--log-config", str(HERE / "fastapi_server_logging.json")]
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen(command, cwd=HERE, env=environ, stdout=stdout, stderr=stderr)
+            process = subprocess.Popen(
+                command,
+                cwd=HERE,
+                env=environ,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,  # its workers and helpers are stopped with it
+            )
         server = UvicornProcess(port, process, out, err)
         started.append(server)
         deadline = time.monotonic() + 60

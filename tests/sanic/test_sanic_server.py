@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 from sanic_testkit import Answer, http_get
-from services import RedisServer, free_port, port_is_open
+from services import RedisServer, free_port, port_is_open, stop_server_group
 
 from dockerflow import health
 
@@ -46,13 +45,7 @@ class SanicProcess:
         return out
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_server_group(self.process)
 
 
 @pytest.fixture
@@ -74,7 +67,12 @@ def sanic_server() -> Iterator[Callable[..., SanicProcess]]:
         command += ["--single-process"] if workers == 1 else ["--workers", str(workers)]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                command, cwd=HERE, env=environ, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=HERE,
+                env=environ,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its workers and helpers are stopped with it
             )
         server = SanicProcess(port, process, log_path)
         started.append(server)

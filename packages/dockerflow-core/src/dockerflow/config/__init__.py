@@ -288,8 +288,7 @@ def warn_about_settings(
 
     The Flask and Sanic integrations call it when they are set up, and the FastAPI one
     when the app starts, so a typo shows in the logs at start-up, not only at the first
-    heartbeat. The arguments are those of
-    :func:`read_settings`.
+    heartbeat. The arguments are those of :func:`read_settings`.
 
     :returns: the texts logged (empty when there was nothing to say).
     """

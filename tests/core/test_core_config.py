@@ -7,9 +7,11 @@ import logging
 import pytest
 
 from dockerflow.config import (
+    SETTING_NAMES,
     ConfigurationError,
     DockerflowSettings,
     failure_status_warning,
+    misspelled_settings,
     read_settings,
     settings_errors,
     warn_about_settings,
@@ -134,3 +136,54 @@ def test_warn_about_settings_logs_each_problem(caplog):
     with caplog.at_level(logging.DEBUG, logger="tests.config"):
         assert warn_about_settings({}.get, logger) == []
     assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("DOCKERFLOW_CHECKTIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
+        ("DOCKERFLOW_CHECKS_TIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
+        ("DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"),
+        ("DOCKERFLOW_REQUEST_ID_HEADER", "DOCKERFLOW_REQUEST_ID_HEADER_NAME"),
+        ("DOCKERFLOW_SUMMARY_LOG_QUERY_STRING", "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"),
+        ("DOCKERFLOW_ENABLE_ERROR_ENDPOINTS", "DOCKERFLOW_ENABLE_ERROR_ENDPOINT"),
+        ("dockerflow_checks", "DOCKERFLOW_CHECKS"),  # case
+        ("Dockerflow_Version_Callback", "DOCKERFLOW_VERSION_CALLBACK"),
+        ("DOCKER_FLOW_CHECKS", "DOCKERFLOW_CHECKS"),  # separators
+        ("DOCKERFLOW-HEARTBEAT-CACHE-TTL", "DOCKERFLOW_HEARTBEAT_CACHE_TTL"),
+    ],
+)
+def test_a_misspelt_setting_names_the_one_it_means(name: str, meant: str) -> None:
+    assert misspelled_settings(["DEBUG", name, "SECRET_KEY"]) == [(name, meant)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *sorted(SETTING_NAMES),  # the right names
+        "DOCKERFLOW_CHECKS_EXTRA",  # an application's own settings
+        "DOCKERFLOW_SENTRY_DSN",
+        "DOCKERFLOW_TIMEOUT",
+        "DOCKER_HOST",
+        "CHECK_TIMEOUT",
+        "SECRET_KEY",
+        42,  # not a name at all
+    ],
+)
+def test_other_names_are_left_alone(name: object) -> None:
+    assert misspelled_settings([name]) == []
+
+
+def test_warn_about_settings_reports_misspelt_names_in_order(caplog):
+    logger = logging.getLogger("tests.config")
+    with caplog.at_level(logging.DEBUG, logger="tests.config"):
+        logged = warn_about_settings(
+            {}.get, logger, names=["dockerflow_check_timeout", "A", "DOCKERFLOW_CHECKTIMEOUT"]
+        )
+    assert logged == [
+        "dockerflow_check_timeout is not a Dockerflow setting and is ignored: "
+        "did you mean DOCKERFLOW_CHECK_TIMEOUT?",
+        "DOCKERFLOW_CHECKTIMEOUT is not a Dockerflow setting and is ignored: "
+        "did you mean DOCKERFLOW_CHECK_TIMEOUT?",
+    ]
+    assert [r.getMessage() for r in caplog.records] == logged

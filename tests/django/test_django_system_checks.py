@@ -19,6 +19,7 @@ from dockerflow.django import checks as dockerflow_checks
 from dockerflow.django import views
 from dockerflow.django.system_checks import (
     WARNING_FAILED_STATUS_PASSES,
+    WARNING_MISSPELT_SETTING,
     WARNING_UNUSABLE_SETTING,
     WARNING_VERSION_UNREADABLE,
     check_dockerflow_settings,
@@ -103,6 +104,20 @@ def test_one_problem_one_warning(overrides: dict, warning: str, text: str) -> No
             }
 
 
+@override_settings(DOCKERFLOW_REQUEST_ID_HEADER="X-Trace-ID", DOCKERFLOW_OWN_SETTING=1)
+def test_a_misspelt_setting_is_a_warning_naming_the_one_it_means() -> None:
+    messages = check_dockerflow_settings()
+    assert _ids(messages) == [WARNING_MISSPELT_SETTING]  # an app's own name is left alone
+    assert (
+        messages[0].msg
+        == "DOCKERFLOW_REQUEST_ID_HEADER is not a Dockerflow setting and is ignored."
+    )
+    assert messages[0].hint == "Did you mean DOCKERFLOW_REQUEST_ID_HEADER_NAME?"
+    # Ignored, as it says: the id is read from X-Request-ID, not from X-Trace-ID.
+    headers = {"X-Trace-ID": "trace-1", "X-Request-ID": "rid-1"}
+    assert Client().get("/whoami/", headers=headers).json()["request_id"] == "rid-1"
+
+
 @override_settings(DOCKERFLOW_CHECK_TIMEOUT="soon")
 def test_the_check_command_reports_it_and_fails_only_when_asked() -> None:
     err = io.StringIO()
@@ -132,6 +147,7 @@ def test_manage_py_check_of_a_project_with_a_typo(tmp_path: Path) -> None:
     (tmp_path / "typo_settings.py").write_text(
         "from djtestproject.settings import *  # noqa: F403\n"
         'DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS = "yse"\n'
+        "DOCKERFLOW_CHECKTIMEOUT = 2\n"
     )
     env = project_env(DJANGO_SETTINGS_MODULE="typo_settings")
     env["PYTHONPATH"] = f"{tmp_path}:{env['PYTHONPATH']}"
@@ -143,6 +159,11 @@ def test_manage_py_check_of_a_project_with_a_typo(tmp_path: Path) -> None:
         "(true/false, 1/0, on/off), not 'yse'" in run.stderr
     )
     assert "HINT: Every /__heartbeat__ answers 500 until it is fixed." in run.stderr
+    assert (
+        "?: (dockerflow.W004) DOCKERFLOW_CHECKTIMEOUT is not a Dockerflow setting and is "
+        "ignored.\n\tHINT: Did you mean DOCKERFLOW_CHECK_TIMEOUT?" in run.stderr
+    )
+    assert "System check identified 2 issues (0 silenced)." in run.stderr
     strict = subprocess.run(
         [*command, "--fail-level", "WARNING"],
         env=env,

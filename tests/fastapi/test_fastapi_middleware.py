@@ -387,3 +387,24 @@ def test_usable_settings_log_nothing_when_the_app_starts(
     with caplog.at_level(logging.DEBUG, logger="dockerflow"), TestClient(app) as client:
         assert client.get("/__heartbeat__").status_code == 200
     assert [r for r in caplog.records if r.name.startswith("dockerflow")] == []
+
+
+def test_a_misspelt_setting_is_logged_when_the_app_starts(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The lower-case name is a plausible slip on app.state, whose names are attributes.
+    app = make_app(dockerflow_request_id_header_name="X-Trace-ID")
+    with caplog.at_level(logging.DEBUG, logger="dockerflow"), TestClient(app) as client:
+        answer = client.get("/__lbheartbeat__", headers={"X-Trace-ID": "trace-1"})
+    assert [
+        (r.levelname, r.getMessage()) for r in caplog.records if r.name == "dockerflow.fastapi"
+    ] == [
+        (
+            "WARNING",
+            "dockerflow_request_id_header_name is not a Dockerflow setting and is ignored: "
+            "did you mean DOCKERFLOW_REQUEST_ID_HEADER_NAME?",
+        )
+    ]
+    summary = next(r for r in caplog.records if r.name == "request.summary")
+    assert answer.status_code == 200
+    assert summary.rid != "trace-1"  # type: ignore[attr-defined]  # ignored, as it says

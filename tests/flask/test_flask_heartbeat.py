@@ -575,3 +575,20 @@ def test_usable_settings_log_nothing_at_set_up(
     with caplog.at_level(logging.DEBUG):
         make_app({"DOCKERFLOW_CHECK_TIMEOUT": "2", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE": 503})
     assert [r for r in caplog.records if r.name.startswith("dockerflow")] == []
+
+
+def test_a_misspelt_setting_is_logged_when_the_extension_is_set_up(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="dockerflow"):
+        app, _ = make_app({"DOCKERFLOW_ENABLE_ERROR_ENDPOINTS": False})
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "dockerflow.flask",
+            "WARNING",
+            "DOCKERFLOW_ENABLE_ERROR_ENDPOINTS is not a Dockerflow setting and is ignored: "
+            "did you mean DOCKERFLOW_ENABLE_ERROR_ENDPOINT?",
+        )
+    ]
+    # Ignored, as it says: the endpoint is still served (and raises).
+    assert app.test_client().get("/__error__").status_code == 500

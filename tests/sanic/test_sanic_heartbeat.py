@@ -367,3 +367,27 @@ def test_unusable_settings_are_logged_when_the_extension_is_set_up(
     with caplog.at_level(logging.DEBUG, logger="dockerflow"):
         Dockerflow(make_app())
     assert caplog.records == []
+
+
+def test_a_misspelt_setting_is_logged_when_the_extension_is_set_up(
+    make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()
+    app.config.DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE = 503
+    with caplog.at_level(logging.DEBUG, logger="dockerflow"):
+        dockerflow = Dockerflow(app)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "dockerflow.sanic",
+            "WARNING",
+            "DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE is not a Dockerflow setting and is ignored: "
+            "did you mean DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE?",
+        )
+    ]
+
+    @dockerflow.check
+    def failing() -> list[checks.CheckMessage]:
+        return _error()
+
+    _, resp = app.test_client.get("/__heartbeat__")
+    assert resp.status == 500  # ignored, as it says: not 503

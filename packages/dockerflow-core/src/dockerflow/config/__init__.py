@@ -18,14 +18,20 @@ Setting                                     Default                 Meaning
 ``DOCKERFLOW_REQUEST_ID_HEADER_NAME``       ``"X-Request-ID"``      header carrying request ids
 ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT``        ``True``                serve ``/__error__``
 =========================================== ======================= ==========================
+
+Django also reads ``DOCKERFLOW_CHECKS`` and ``DOCKERFLOW_VERSION_CALLBACK``. A
+setting under any other name is ignored; :func:`misspelled_settings` finds the names
+that look like one of these misspelt (``DOCKERFLOW_CHECKTIMEOUT``,
+``dockerflow_check_timeout``), which the integrations report at start-up.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import types
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +39,11 @@ from ..checks.registry import DEFAULT_CHECK_TIMEOUT
 
 __all__ = [
     "DEFAULT_REQUEST_ID_HEADER",
+    "SETTING_NAMES",
     "ConfigurationError",
     "DockerflowSettings",
     "failure_status_warning",
+    "misspelled_settings",
     "parse_bool",
     "parse_seconds",
     "parse_status_code",
@@ -256,6 +264,69 @@ def settings_errors(
     return errors
 
 
+#: Every setting name an integration reads (Django alone reads the last two).
+SETTING_NAMES: frozenset[str] = frozenset(
+    {
+        "DOCKERFLOW_CHECK_TIMEOUT",
+        "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE",
+        "DOCKERFLOW_HEARTBEAT_CACHE_TTL",
+        "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS",
+        "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING",
+        "DOCKERFLOW_REQUEST_ID_HEADER_NAME",
+        "DOCKERFLOW_ENABLE_ERROR_ENDPOINT",
+        "DOCKERFLOW_CHECKS",
+        "DOCKERFLOW_VERSION_CALLBACK",
+    }
+)
+
+_PREFIX = "DOCKERFLOW_"
+#: Each name without its prefix, the part a misspelt name is compared with.
+_SUFFIXES: dict[str, str] = {name[len(_PREFIX) :]: name for name in SETTING_NAMES}
+#: Each name in capitals without separators: ``dockerflow-checktimeout`` is one.
+_SQUASHED: dict[str, str] = {name.replace("_", ""): name for name in SETTING_NAMES}
+#: How alike (:class:`difflib.SequenceMatcher`'s ratio) a name must be to count as
+#: misspelt: ``CHECKS_TIMEOUT`` is (0.96), an app's own ``CHECKS_EXTRA`` is not (0.67).
+_SIMILARITY = 0.8
+
+
+def misspelled_settings(names: Iterable[Any]) -> list[tuple[str, str]]:
+    """The names among ``names`` that look like a Dockerflow setting misspelt, each with
+    the setting it most likely means, in the order given.
+
+    A name is misspelt when it is not one of :data:`SETTING_NAMES` and either is one
+    of them but for its case or separators (``dockerflow_checks``,
+    ``DOCKER_FLOW_CHECKS``), or starts with ``DOCKERFLOW_`` and the rest is close to
+    the rest of one of them (``DOCKERFLOW_CHECKTIMEOUT``,
+    ``DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE``). Any other name, an application's own
+    ``DOCKERFLOW_*`` setting among them, is left alone. Values that are not strings
+    are skipped.
+
+    :param names: the names an application's settings define, e.g. ``app.config``'s
+        keys or ``dir(django.conf.settings)``.
+    :returns: ``(name, meant)`` pairs; empty when nothing looks misspelt.
+    """
+    found: list[tuple[str, str]] = []
+    for name in names:
+        if not isinstance(name, str) or name in SETTING_NAMES:
+            continue
+        upper = name.upper()
+        if not upper.startswith("DOCKER"):
+            continue
+        meant = _SQUASHED.get(upper.replace("_", "").replace("-", ""))
+        if meant is None and upper.startswith(_PREFIX):
+            close = difflib.get_close_matches(
+                upper[len(_PREFIX) :], _SUFFIXES, n=1, cutoff=_SIMILARITY
+            )
+            meant = _SUFFIXES[close[0]] if close else None
+        if meant is not None:
+            found.append((name, meant))
+    return found
+
+
+def _misspelling_text(name: str, meant: str) -> str:
+    return f"{name} is not a Dockerflow setting and is ignored: did you mean {meant}?"
+
+
 def failure_status_warning(get: Getter) -> str | None:
     """The warning for a ``DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE`` below 400: a
     failing heartbeat would answer with a status that probes read as healthy.
@@ -281,14 +352,20 @@ def warn_about_settings(
     *,
     check_timeout: float | None = None,
     include_details: bool = True,
+    names: Iterable[Any] = (),
 ) -> list[str]:
     """Log a ``WARNING`` on ``logger`` for every ``DOCKERFLOW_*`` setting the endpoints
-    could not use (:func:`settings_errors`) and for a failure status probes read as
-    healthy (:func:`failure_status_warning`).
+    could not use (:func:`settings_errors`), for a failure status probes read as
+    healthy (:func:`failure_status_warning`), and for every name in ``names`` that
+    looks like a setting misspelt (:func:`misspelled_settings`).
 
     The Flask and Sanic integrations call it when they are set up, and the FastAPI one
     when the app starts, so a typo shows in the logs at start-up, not only at the first
-    heartbeat. The arguments are those of :func:`read_settings`.
+    heartbeat (or never, for a misspelt name). ``check_timeout`` and
+    ``include_details`` are those of :func:`read_settings`.
+
+    :param names: the names the application's settings define (``app.config``'s
+        keys); none by default.
 
     :returns: the texts logged (empty when there was nothing to say).
     """
@@ -301,6 +378,7 @@ def warn_about_settings(
     status = failure_status_warning(get)
     if status is not None:
         problems.append(status)
+    problems.extend(_misspelling_text(name, meant) for name, meant in misspelled_settings(names))
     for problem in problems:
         logger.warning("%s", problem)
     return problems

@@ -21,6 +21,9 @@ ID                             Meaning
                                is not callable (or is neither a callable nor a
                                dotted path), or ``BASE_DIR`` is missing for the
                                default callback
+``dockerflow.W004``            a setting looks like a Dockerflow setting misspelt
+                               (``DOCKERFLOW_CHECKTIMEOUT``): it is ignored, and the
+                               message names the setting it most likely means
 ============================== =====================================================
 
 The app registers the check when it is ready, tagged
@@ -37,12 +40,13 @@ from typing import Any
 from django.conf import settings  # type: ignore[import-untyped]
 from django.core import checks  # type: ignore[import-untyped]
 
-from dockerflow.config import failure_status_warning, settings_errors
+from dockerflow.config import failure_status_warning, misspelled_settings, settings_errors
 
 from . import views
 
 __all__ = [
     "WARNING_FAILED_STATUS_PASSES",
+    "WARNING_MISSPELT_SETTING",
     "WARNING_UNUSABLE_SETTING",
     "WARNING_VERSION_UNREADABLE",
     "check_dockerflow_settings",
@@ -54,6 +58,8 @@ WARNING_UNUSABLE_SETTING = "dockerflow.W001"
 WARNING_FAILED_STATUS_PASSES = "dockerflow.W002"
 #: ``/__version__`` cannot read the version as configured.
 WARNING_VERSION_UNREADABLE = "dockerflow.W003"
+#: A setting's name looks like a Dockerflow setting's, misspelt.
+WARNING_MISSPELT_SETTING = "dockerflow.W004"
 
 
 def check_dockerflow_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
@@ -85,4 +91,12 @@ def check_dockerflow_settings(app_configs: Any = None, **kwargs: Any) -> list[An
                 id=WARNING_VERSION_UNREADABLE,
             )
         )
+    messages.extend(
+        checks.Warning(
+            f"{name} is not a Dockerflow setting and is ignored.",
+            hint=f"Did you mean {meant}?",
+            id=WARNING_MISSPELT_SETTING,
+        )
+        for name, meant in misspelled_settings(dir(settings))
+    )
     return messages

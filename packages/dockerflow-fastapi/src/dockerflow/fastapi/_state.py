@@ -33,6 +33,18 @@ def app_state_getter(app: Any) -> Getter:
     return lambda name, default: getattr(state, name, default)
 
 
+def _state_names(app: Any) -> list[Any]:
+    """The names set on ``app.state`` (none when it has no state)."""
+    state = getattr(app, "state", None)
+    values = getattr(state, "_state", None)
+    if isinstance(values, dict):
+        return list(values)
+    try:
+        return list(vars(state))
+    except TypeError:  # None, or an object without __dict__
+        return []
+
+
 def read_app_settings(app: Any) -> DockerflowSettings:
     """The validated ``DOCKERFLOW_*`` settings set on ``app.state``, read now.
 
@@ -44,7 +56,8 @@ def read_app_settings(app: Any) -> DockerflowSettings:
 
 def warn_about_app_settings(app: Any) -> None:
     """Log a ``WARNING`` on ``dockerflow.fastapi`` for each ``DOCKERFLOW_*`` setting on
-    ``app.state`` the endpoints could not use, or a failure status below 400
+    ``app.state`` the endpoints could not use, a failure status below 400, and each
+    name on ``app.state`` that looks like a setting misspelt
     (:func:`dockerflow.config.warn_about_settings`); once per app in a process.
 
     The middlewares call it when the app starts (its ``lifespan`` scope), so a typo
@@ -56,4 +69,6 @@ def warn_about_app_settings(app: Any) -> None:
         _started.add(app)
     except TypeError:  # an app that cannot be weakly referenced: looked at every start
         pass
-    warn_about_settings(app_state_getter(app), logging.getLogger("dockerflow.fastapi"))
+    warn_about_settings(
+        app_state_getter(app), logging.getLogger("dockerflow.fastapi"), names=_state_names(app)
+    )

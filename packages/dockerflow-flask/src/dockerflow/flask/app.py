@@ -511,7 +511,9 @@ class Dockerflow:
         _wrap_hooks(app, self)
 
         app.extensions["dockerflow"] = self
-        warn_about_settings(app.config.get, self.logger, check_timeout=self.check_timeout)
+        warn_about_settings(
+            app.config.get, self.logger, check_timeout=self.check_timeout, names=app.config
+        )
 
     # -- request.summary -------------------------------------------------------------
 

@@ -241,7 +241,9 @@ class Dockerflow:
         app.add_signal(_noop, HEARTBEAT_PASSED)
         app.add_signal(_noop, HEARTBEAT_FAILED)
         app.ctx.dockerflow = self
-        warn_about_settings(app.config.get, self.logger, check_timeout=self.check_timeout)
+        warn_about_settings(
+            app.config.get, self.logger, check_timeout=self.check_timeout, names=app.config
+        )
 
     # -- checks -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from dockerflow.config import (
+    DJANGO_SETTING_NAMES,
     SETTING_NAMES,
     ConfigurationError,
     DockerflowSettings,
@@ -141,16 +142,25 @@ def test_warn_about_settings_logs_each_problem(caplog):
 @pytest.mark.parametrize(
     ("name", "meant"),
     [
+        # A few letters wrong, case and separators aside.
         ("DOCKERFLOW_CHECKTIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
         ("DOCKERFLOW_CHECKS_TIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
         ("DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"),
-        ("DOCKERFLOW_REQUEST_ID_HEADER", "DOCKERFLOW_REQUEST_ID_HEADER_NAME"),
         ("DOCKERFLOW_SUMMARY_LOG_QUERY_STRING", "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"),
         ("DOCKERFLOW_ENABLE_ERROR_ENDPOINTS", "DOCKERFLOW_ENABLE_ERROR_ENDPOINT"),
-        ("dockerflow_checks", "DOCKERFLOW_CHECKS"),  # case
-        ("Dockerflow_Version_Callback", "DOCKERFLOW_VERSION_CALLBACK"),
-        ("DOCKER_FLOW_CHECKS", "DOCKERFLOW_CHECKS"),  # separators
+        ("dockerflow_request_id_header_name", "DOCKERFLOW_REQUEST_ID_HEADER_NAME"),
         ("DOCKERFLOW-HEARTBEAT-CACHE-TTL", "DOCKERFLOW_HEARTBEAT_CACHE_TTL"),
+        ("DOKCERFLOW_CHECK_TIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),  # in the prefix
+        ("DOCKER_FLOW_CHECK_TIMOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
+        # Words left out or swapped round.
+        ("DOCKERFLOW_TIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
+        ("DOCKERFLOW_CACHE_TTL", "DOCKERFLOW_HEARTBEAT_CACHE_TTL"),
+        ("DOCKERFLOW_FAILED_STATUS_CODE", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"),
+        ("DOCKERFLOW_FAILED_HEARTBEAT_STATUS_CODE", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"),
+        ("DOCKERFLOW_INCLUDE_DETAILS", "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS"),
+        ("DOCKERFLOW_LOG_QUERYSTRING", "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"),
+        ("DOCKERFLOW_REQUEST_ID_HEADER", "DOCKERFLOW_REQUEST_ID_HEADER_NAME"),
+        ("DOCKERFLOW_ERROR_ENDPOINT", "DOCKERFLOW_ENABLE_ERROR_ENDPOINT"),
     ],
 )
 def test_a_misspelt_setting_names_the_one_it_means(name: str, meant: str) -> None:
@@ -158,12 +168,45 @@ def test_a_misspelt_setting_names_the_one_it_means(name: str, meant: str) -> Non
 
 
 @pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("dockerflow_checks", "DOCKERFLOW_CHECKS"),
+        ("DOCKER_FLOW_CHECKS", "DOCKERFLOW_CHECKS"),
+        ("DOCKERFLOW_CHECK", "DOCKERFLOW_CHECKS"),
+        ("Dockerflow_Version_Callback", "DOCKERFLOW_VERSION_CALLBACK"),
+        ("DOCKERFLOW_CALLBACK", "DOCKERFLOW_VERSION_CALLBACK"),
+    ],
+)
+def test_the_django_settings_count_when_they_are_known(name: str, meant: str) -> None:
+    assert misspelled_settings([name], SETTING_NAMES | DJANGO_SETTING_NAMES) == [(name, meant)]
+    assert misspelled_settings([name]) == []  # no other integration reads them
+
+
+@pytest.mark.parametrize(
     "name",
     [
         *sorted(SETTING_NAMES),  # the right names
-        "DOCKERFLOW_CHECKS_EXTRA",  # an application's own settings
+        # An application's own settings: a word more, or words of no setting.
+        "DOCKERFLOW_CHECKS_EXTRA",
         "DOCKERFLOW_SENTRY_DSN",
-        "DOCKERFLOW_TIMEOUT",
+        "DOCKERFLOW_REDIS_URL",
+        "DOCKERFLOW_VERSION",
+        "DOCKERFLOW_REDIS_CHECK_TIMEOUT",
+        "DOCKERFLOW_CHECK_TIMEOUT_REDIS",
+        "DOCKERFLOW_CHECK_TIMEOUT_MS",
+        "DOCKERFLOW_VERSION_CALLBACK_ARGS",
+        "DOCKERFLOW_REQUEST_ID_HEADERS",
+        "DOCKERFLOW_HEARTBEAT_CACHE_SIZE",
+        "DOCKERFLOW_HEARTBEAT_INCLUDE_VERSION",
+        "DOCKERFLOW_ENABLE_VERSION_ENDPOINT",
+        # Close in letters, opposite in meaning: renaming them would be wrong.
+        "DOCKERFLOW_DISABLE_ERROR_ENDPOINT",
+        "DOCKERFLOW_HEARTBEAT_OK_STATUS_CODE",
+        "DOCKERFLOW_HEARTBEAT_WARNING_STATUS_CODE",
+        # Too little of any one setting.
+        "DOCKERFLOW_HEARTBEAT",
+        "DOCKERFLOW_CODE",
+        "DOCKERFLOW_REQUEST_ID",
         "DOCKER_HOST",
         "CHECK_TIMEOUT",
         "SECRET_KEY",
@@ -171,19 +214,19 @@ def test_a_misspelt_setting_names_the_one_it_means(name: str, meant: str) -> Non
     ],
 )
 def test_other_names_are_left_alone(name: object) -> None:
-    assert misspelled_settings([name]) == []
+    assert misspelled_settings([name], SETTING_NAMES | DJANGO_SETTING_NAMES) == []
 
 
 def test_warn_about_settings_reports_misspelt_names_in_order(caplog):
     logger = logging.getLogger("tests.config")
+    names = ["dockerflow_check_timeout", "A", "DOCKERFLOW_TIMEOUT", "DOCKERFLOW_CHECKS"]
     with caplog.at_level(logging.DEBUG, logger="tests.config"):
-        logged = warn_about_settings(
-            {}.get, logger, names=["dockerflow_check_timeout", "A", "DOCKERFLOW_CHECKTIMEOUT"]
-        )
+        logged = warn_about_settings({}.get, logger, names=names)
     assert logged == [
-        "dockerflow_check_timeout is not a Dockerflow setting and is ignored: "
+        "DOCKERFLOW_CHECKS is read by dockerflow-django only, so it is ignored here",
+        "dockerflow_check_timeout is not a Dockerflow setting, so Dockerflow ignores it: "
         "did you mean DOCKERFLOW_CHECK_TIMEOUT?",
-        "DOCKERFLOW_CHECKTIMEOUT is not a Dockerflow setting and is ignored: "
+        "DOCKERFLOW_TIMEOUT is not a Dockerflow setting, so Dockerflow ignores it: "
         "did you mean DOCKERFLOW_CHECK_TIMEOUT?",
     ]
     assert [r.getMessage() for r in caplog.records] == logged

@@ -401,7 +401,7 @@ def test_a_misspelt_setting_is_logged_when_the_app_starts(
     ] == [
         (
             "WARNING",
-            "dockerflow_request_id_header_name is not a Dockerflow setting and is ignored: "
+            "dockerflow_request_id_header_name is not a Dockerflow setting, so Dockerflow ignores it: "
             "did you mean DOCKERFLOW_REQUEST_ID_HEADER_NAME?",
         )
     ]

@@ -581,14 +581,25 @@ def test_a_misspelt_setting_is_logged_when_the_extension_is_set_up(
     make_app: MakeApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="dockerflow"):
-        app, _ = make_app({"DOCKERFLOW_ENABLE_ERROR_ENDPOINTS": False})
+        app, _ = make_app(
+            {
+                "DOCKERFLOW_ENABLE_ERROR_ENDPOINTS": False,
+                "DOCKERFLOW_CHECKS": ["myapp.checks.storage"],  # Django's own setting
+                "DOCKERFLOW_SENTRY_DSN": "",  # the app's own: left alone
+            }
+        )
     assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
         (
             "dockerflow.flask",
             "WARNING",
-            "DOCKERFLOW_ENABLE_ERROR_ENDPOINTS is not a Dockerflow setting and is ignored: "
-            "did you mean DOCKERFLOW_ENABLE_ERROR_ENDPOINT?",
-        )
+            "DOCKERFLOW_CHECKS is read by dockerflow-django only, so it is ignored here",
+        ),
+        (
+            "dockerflow.flask",
+            "WARNING",
+            "DOCKERFLOW_ENABLE_ERROR_ENDPOINTS is not a Dockerflow setting, so Dockerflow "
+            "ignores it: did you mean DOCKERFLOW_ENABLE_ERROR_ENDPOINT?",
+        ),
     ]
     # Ignored, as it says: the endpoint is still served (and raises).
     assert app.test_client().get("/__error__").status_code == 500

@@ -380,7 +380,7 @@ def test_a_misspelt_setting_is_logged_when_the_extension_is_set_up(
         (
             "dockerflow.sanic",
             "WARNING",
-            "DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE is not a Dockerflow setting and is ignored: "
+            "DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE is not a Dockerflow setting, so Dockerflow ignores it: "
             "did you mean DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE?",
         )
     ]

@@ -19,15 +19,15 @@ Setting                                     Default                 Meaning
 ``DOCKERFLOW_ENABLE_ERROR_ENDPOINT``        ``True``                serve ``/__error__``
 =========================================== ======================= ==========================
 
-Django also reads ``DOCKERFLOW_CHECKS`` and ``DOCKERFLOW_VERSION_CALLBACK``. A
-setting under any other name is ignored; :func:`misspelled_settings` finds the names
-that look like one of these misspelt (``DOCKERFLOW_CHECKTIMEOUT``,
-``dockerflow_check_timeout``), which the integrations report at start-up.
+Django also reads ``DOCKERFLOW_CHECKS`` and ``DOCKERFLOW_VERSION_CALLBACK``
+(:data:`DJANGO_SETTING_NAMES`). A setting under any other name is ignored;
+:func:`misspelled_settings` finds the names that look like one of these misspelt
+(``DOCKERFLOW_CHECKTIMEOUT``, ``DOCKERFLOW_TIMEOUT``), which the integrations report
+at start-up.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
 import math
 import types
@@ -39,6 +39,7 @@ from ..checks.registry import DEFAULT_CHECK_TIMEOUT
 
 __all__ = [
     "DEFAULT_REQUEST_ID_HEADER",
+    "DJANGO_SETTING_NAMES",
     "SETTING_NAMES",
     "ConfigurationError",
     "DockerflowSettings",
@@ -264,7 +265,7 @@ def settings_errors(
     return errors
 
 
-#: Every setting name an integration reads (Django alone reads the last two).
+#: The settings every integration reads (:func:`read_settings`).
 SETTING_NAMES: frozenset[str] = frozenset(
     {
         "DOCKERFLOW_CHECK_TIMEOUT",
@@ -274,57 +275,136 @@ SETTING_NAMES: frozenset[str] = frozenset(
         "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING",
         "DOCKERFLOW_REQUEST_ID_HEADER_NAME",
         "DOCKERFLOW_ENABLE_ERROR_ENDPOINT",
-        "DOCKERFLOW_CHECKS",
-        "DOCKERFLOW_VERSION_CALLBACK",
     }
+)
+#: The settings only dockerflow-django reads.
+DJANGO_SETTING_NAMES: frozenset[str] = frozenset(
+    {"DOCKERFLOW_CHECKS", "DOCKERFLOW_VERSION_CALLBACK"}
 )
 
 _PREFIX = "DOCKERFLOW_"
-#: Each name without its prefix, the part a misspelt name is compared with.
-_SUFFIXES: dict[str, str] = {name[len(_PREFIX) :]: name for name in SETTING_NAMES}
-#: Each name in capitals without separators: ``dockerflow-checktimeout`` is one.
-_SQUASHED: dict[str, str] = {name.replace("_", ""): name for name in SETTING_NAMES}
-#: How alike (:class:`difflib.SequenceMatcher`'s ratio) a name must be to count as
-#: misspelt: ``CHECKS_TIMEOUT`` is (0.96), an app's own ``CHECKS_EXTRA`` is not (0.67).
-_SIMILARITY = 0.8
+#: At most this many letters wrong (left out, added, replaced, or two swapped round).
+_MAX_TYPOS = 2
+#: A name of fewer words must keep at least this share of a setting's own letters.
+_MIN_SHARE = 0.5
 
 
-def misspelled_settings(names: Iterable[Any]) -> list[tuple[str, str]]:
+def _squash(name: str) -> str:
+    return name.upper().replace("_", "").replace("-", "")
+
+
+def _words(name: str) -> list[str]:
+    return [word for word in name.upper().replace("-", "_").split("_") if word]
+
+
+def _typos(given: str, meant: str) -> int:
+    """How many letters of ``given`` are wrong for ``meant``: the optimal string
+    alignment distance (a letter left out, added or replaced, two letters swapped)."""
+    before: list[int] = []
+    previous = list(range(len(meant) + 1))
+    for i, letter in enumerate(given, 1):
+        current = [i]
+        for j, other in enumerate(meant, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != other))
+            if i > 1 and j > 1 and letter == meant[j - 2] and given[i - 2] == other:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        before, previous = previous, current
+    return previous[-1]
+
+
+def _shared_words(known: Collection[str]) -> set[str]:
+    # Words in more than one setting (HEARTBEAT): they do not tell the settings apart.
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for setting in known:
+        for word in set(_words(setting[len(_PREFIX) :])):
+            (shared if word in seen else seen).add(word)
+    return shared
+
+
+def _meant(name: str, known: Collection[str], shared: set[str]) -> str | None:
+    """The setting among ``known`` that ``name`` most likely means, if any."""
+    squashed = _squash(name)
+    words = set(_words(name))
+    if "FLOW" in squashed or squashed.startswith("DOCK"):
+        # A few letters wrong, wherever they are (case and separators do not count).
+        # A name with a word added (DOCKERFLOW_CHECK_TIMEOUT_MS) is an app's own.
+        typos = sorted(
+            (_typos(squashed, _squash(setting)), setting)
+            for setting in known
+            if abs(len(_squash(setting)) - len(squashed)) <= _MAX_TYPOS
+            and not words > set(_words(setting))
+        )
+        if typos and typos[0][0] <= _MAX_TYPOS:
+            return typos[0][1]
+    if not name.upper().startswith(_PREFIX):
+        return None
+    # Words left out or swapped round (DOCKERFLOW_TIMEOUT, DOCKERFLOW_CACHE_TTL), as
+    # long as the words given are a good part of one setting's and of no other's.
+    given = set(_words(name[len(_PREFIX) :])) - shared
+    letters = sum(map(len, given))
+    found = []
+    for setting in known:
+        theirs = set(_words(setting[len(_PREFIX) :]))
+        own = sum(len(word) for word in theirs - shared)
+        if given and given <= theirs and letters >= _MIN_SHARE * own:
+            found.append(setting)
+    return found[0] if len(found) == 1 else None
+
+
+def misspelled_settings(
+    names: Iterable[Any], known: Collection[str] = SETTING_NAMES
+) -> list[tuple[str, str]]:
     """The names among ``names`` that look like a Dockerflow setting misspelt, each with
     the setting it most likely means, in the order given.
 
-    A name is misspelt when it is not one of :data:`SETTING_NAMES` and either is one
-    of them but for its case or separators (``dockerflow_checks``,
-    ``DOCKER_FLOW_CHECKS``), or starts with ``DOCKERFLOW_`` and the rest is close to
-    the rest of one of them (``DOCKERFLOW_CHECKTIMEOUT``,
-    ``DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE``). Any other name, an application's own
-    ``DOCKERFLOW_*`` setting among them, is left alone. Values that are not strings
-    are skipped.
+    A name that is not one of ``known`` counts as misspelt when either
+
+    * it is one of them with at most two letters wrong (left out, added, replaced, or
+      two swapped round), not counting case, underscores and hyphens:
+      ``DOCKERFLOW_CHECKTIMEOUT``, ``DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE``,
+      ``dockerflow_check_timeout``, ``DOKCERFLOW_CHECK_TIMEOUT``; but a name with a
+      word more (``DOCKERFLOW_CHECK_TIMEOUT_MS``) is an application's own; or
+    * it starts with ``DOCKERFLOW_`` and its words are words of exactly one of them, in
+      any order, and hold at least half of that setting's letters (words that several
+      settings share, such as ``HEARTBEAT``, do not count): ``DOCKERFLOW_TIMEOUT``,
+      ``DOCKERFLOW_CACHE_TTL``, ``DOCKERFLOW_FAILED_HEARTBEAT_STATUS_CODE``.
+
+    Any other name, an application's own ``DOCKERFLOW_*`` setting among them
+    (``DOCKERFLOW_SENTRY_DSN``, ``DOCKERFLOW_REDIS_CHECK_TIMEOUT``), is left alone, as
+    are values that are not strings.
 
     :param names: the names an application's settings define, e.g. ``app.config``'s
         keys or ``dir(django.conf.settings)``.
+    :param known: the settings the integration reads: :data:`SETTING_NAMES`, plus
+        :data:`DJANGO_SETTING_NAMES` for Django.
     :returns: ``(name, meant)`` pairs; empty when nothing looks misspelt.
     """
+    shared = _shared_words(known)
     found: list[tuple[str, str]] = []
     for name in names:
-        if not isinstance(name, str) or name in SETTING_NAMES:
+        if not isinstance(name, str) or name in known:
             continue
-        upper = name.upper()
-        if not upper.startswith("DOCKER"):
-            continue
-        meant = _SQUASHED.get(upper.replace("_", "").replace("-", ""))
-        if meant is None and upper.startswith(_PREFIX):
-            close = difflib.get_close_matches(
-                upper[len(_PREFIX) :], _SUFFIXES, n=1, cutoff=_SIMILARITY
-            )
-            meant = _SUFFIXES[close[0]] if close else None
+        meant = _meant(name, known, shared)
         if meant is not None:
             found.append((name, meant))
     return found
 
 
-def _misspelling_text(name: str, meant: str) -> str:
-    return f"{name} is not a Dockerflow setting and is ignored: did you mean {meant}?"
+def _name_problems(names: Iterable[Any]) -> list[str]:
+    # What warn_about_settings says of the names of an integration other than Django's.
+    names = list(names)
+    problems = [
+        f"{name} is read by dockerflow-django only, so it is ignored here"
+        for name in names
+        if name in DJANGO_SETTING_NAMES
+    ]
+    problems.extend(
+        f"{name} is not a Dockerflow setting, so Dockerflow ignores it: did you mean {meant}?"
+        for name, meant in misspelled_settings(names)
+    )
+    return problems
 
 
 def failure_status_warning(get: Getter) -> str | None:
@@ -357,7 +437,8 @@ def warn_about_settings(
     """Log a ``WARNING`` on ``logger`` for every ``DOCKERFLOW_*`` setting the endpoints
     could not use (:func:`settings_errors`), for a failure status probes read as
     healthy (:func:`failure_status_warning`), and for every name in ``names`` that
-    looks like a setting misspelt (:func:`misspelled_settings`).
+    looks like a setting misspelt (:func:`misspelled_settings`) or is a setting only
+    dockerflow-django reads (:data:`DJANGO_SETTING_NAMES`).
 
     The Flask and Sanic integrations call it when they are set up, and the FastAPI one
     when the app starts, so a typo shows in the logs at start-up, not only at the first
@@ -378,7 +459,7 @@ def warn_about_settings(
     status = failure_status_warning(get)
     if status is not None:
         problems.append(status)
-    problems.extend(_misspelling_text(name, meant) for name, meant in misspelled_settings(names))
+    problems.extend(_name_problems(names))
     for problem in problems:
         logger.warning("%s", problem)
     return problems

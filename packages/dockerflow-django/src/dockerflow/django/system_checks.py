@@ -22,15 +22,16 @@ ID                             Meaning
                                dotted path), or ``BASE_DIR`` is missing for the
                                default callback
 ``dockerflow.W004``            a setting looks like a Dockerflow setting misspelt
-                               (``DOCKERFLOW_CHECKTIMEOUT``): it is ignored, and the
-                               message names the setting it most likely means
+                               (``DOCKERFLOW_CHECKTIMEOUT``), which Dockerflow
+                               ignores; the hint names the setting it most likely
+                               means (:func:`dockerflow.config.misspelled_settings`)
 ============================== =====================================================
 
 The app registers the check when it is ready, tagged
 :data:`~dockerflow.django.views.SETTINGS_TAG`; the heartbeat leaves it out (it does
 not run when a setting is unusable). To fail a deployment pipeline on these
-warnings, run ``manage.py check --fail-level WARNING``; to silence one, list its ID
-in ``SILENCED_SYSTEM_CHECKS``.
+warnings alone, run ``manage.py check --tag dockerflow_settings --fail-level
+WARNING``; to silence one, list its ID in ``SILENCED_SYSTEM_CHECKS``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ from typing import Any
 from django.conf import settings  # type: ignore[import-untyped]
 from django.core import checks  # type: ignore[import-untyped]
 
-from dockerflow.config import failure_status_warning, misspelled_settings, settings_errors
+from dockerflow.config import (
+    DJANGO_SETTING_NAMES,
+    SETTING_NAMES,
+    failure_status_warning,
+    misspelled_settings,
+    settings_errors,
+)
 
 from . import views
 
@@ -93,10 +100,10 @@ def check_dockerflow_settings(app_configs: Any = None, **kwargs: Any) -> list[An
         )
     messages.extend(
         checks.Warning(
-            f"{name} is not a Dockerflow setting and is ignored.",
+            f"{name} is not a Dockerflow setting, so Dockerflow ignores it.",
             hint=f"Did you mean {meant}?",
             id=WARNING_MISSPELT_SETTING,
         )
-        for name, meant in misspelled_settings(dir(settings))
+        for name, meant in misspelled_settings(dir(settings), SETTING_NAMES | DJANGO_SETTING_NAMES)
     )
     return messages

@@ -152,11 +152,13 @@ def test_warn_about_settings_logs_each_problem(caplog):
         ("DOCKERFLOW-HEARTBEAT-CACHE-TTL", "DOCKERFLOW_HEARTBEAT_CACHE_TTL"),
         ("DOKCERFLOW_CHECK_TIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),  # in the prefix
         ("DOCKER_FLOW_CHECK_TIMOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
+        ("DOKCERFOLW_CHECK_TIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
         # Words left out or swapped round.
         ("DOCKERFLOW_TIMEOUT", "DOCKERFLOW_CHECK_TIMEOUT"),
         ("DOCKERFLOW_CACHE_TTL", "DOCKERFLOW_HEARTBEAT_CACHE_TTL"),
         ("DOCKERFLOW_FAILED_STATUS_CODE", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"),
         ("DOCKERFLOW_FAILED_HEARTBEAT_STATUS_CODE", "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"),
+        ("DOCKERFLOW_INCLUDE_HEARTBEAT_DETAILS", "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS"),
         ("DOCKERFLOW_INCLUDE_DETAILS", "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS"),
         ("DOCKERFLOW_LOG_QUERYSTRING", "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"),
         ("DOCKERFLOW_REQUEST_ID_HEADER", "DOCKERFLOW_REQUEST_ID_HEADER_NAME"),
@@ -199,12 +201,18 @@ def test_the_django_settings_count_when_they_are_known(name: str, meant: str) ->
         "DOCKERFLOW_HEARTBEAT_CACHE_SIZE",
         "DOCKERFLOW_HEARTBEAT_INCLUDE_VERSION",
         "DOCKERFLOW_ENABLE_VERSION_ENDPOINT",
+        "DOCKERFLOW_ENABLE_HEARTBEAT_ENDPOINT",  # HEARTBEAT is no word of that setting
+        "DOCKERFLOW_HEARTBEAT_TIMEOUT",
+        "WORKFLOW_CHECK_TIMEOUT",
         # Close in letters, opposite in meaning: renaming them would be wrong.
         "DOCKERFLOW_DISABLE_ERROR_ENDPOINT",
         "DOCKERFLOW_HEARTBEAT_OK_STATUS_CODE",
         "DOCKERFLOW_HEARTBEAT_WARNING_STATUS_CODE",
+        "DOCKERFLOW_HEARTBEAT_EXCLUDE_DETAILS",  # two letters from INCLUDE
+        "DOCKERFLOW_NO_CHECKS",
         # Too little of any one setting.
         "DOCKERFLOW_HEARTBEAT",
+        "DOCKERFLOW_HEARTBEAT_TTL",  # HEARTBEAT is in three settings: TTL alone is little
         "DOCKERFLOW_CODE",
         "DOCKERFLOW_REQUEST_ID",
         "DOCKER_HOST",
@@ -219,7 +227,13 @@ def test_other_names_are_left_alone(name: object) -> None:
 
 def test_warn_about_settings_reports_misspelt_names_in_order(caplog):
     logger = logging.getLogger("tests.config")
-    names = ["dockerflow_check_timeout", "A", "DOCKERFLOW_TIMEOUT", "DOCKERFLOW_CHECKS"]
+    names = [
+        "dockerflow_check_timeout",
+        "A",
+        "DOCKERFLOW_TIMEOUT",
+        "DOCKERFLOW_CHECKS",
+        "DOCKERFLOW_VERSION_CALLBAK",
+    ]
     with caplog.at_level(logging.DEBUG, logger="tests.config"):
         logged = warn_about_settings({}.get, logger, names=names)
     assert logged == [
@@ -228,5 +242,7 @@ def test_warn_about_settings_reports_misspelt_names_in_order(caplog):
         "did you mean DOCKERFLOW_CHECK_TIMEOUT?",
         "DOCKERFLOW_TIMEOUT is not a Dockerflow setting, so Dockerflow ignores it: "
         "did you mean DOCKERFLOW_CHECK_TIMEOUT?",
+        "DOCKERFLOW_VERSION_CALLBAK is not a Dockerflow setting, so Dockerflow ignores it; "
+        "it looks like DOCKERFLOW_VERSION_CALLBACK, which dockerflow-django alone reads",
     ]
     assert [r.getMessage() for r in caplog.records] == logged

@@ -287,6 +287,8 @@ _PREFIX = "DOCKERFLOW_"
 _MAX_TYPOS = 2
 #: A name of fewer words must keep at least this share of a setting's own letters.
 _MIN_SHARE = 0.5
+#: Words that turn a setting's meaning round: a name holding one is never a typo.
+_NEGATIONS = frozenset({"NO", "NOT", "NON", "DISABLE", "DISABLED", "EXCLUDE", "SKIP", "HIDE"})
 
 
 def _squash(name: str) -> str:
@@ -298,19 +300,28 @@ def _words(name: str) -> list[str]:
 
 
 def _typos(given: str, meant: str) -> int:
-    """How many letters of ``given`` are wrong for ``meant``: the optimal string
-    alignment distance (a letter left out, added or replaced, two letters swapped)."""
+    """How many letters of ``given`` are wrong for ``meant`` (a letter left out, added
+    or replaced, two letters swapped round: the optimal string alignment distance),
+    counted up to ``_MAX_TYPOS + 1``: only the cells near the diagonal are computed."""
+    limit = _MAX_TYPOS + 1
+    if abs(len(given) - len(meant)) >= limit:
+        return limit
+    width = len(meant)
     before: list[int] = []
-    previous = list(range(len(meant) + 1))
+    previous = list(range(width + 1))
     for i, letter in enumerate(given, 1):
-        current = [i]
-        for j, other in enumerate(meant, 1):
+        current = [limit] * (width + 1)
+        current[0] = i
+        for j in range(max(1, i - limit), min(width, i + limit) + 1):
+            other = meant[j - 1]
             cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != other))
             if i > 1 and j > 1 and letter == meant[j - 2] and given[i - 2] == other:
                 cost = min(cost, before[j - 2] + 1)
-            current.append(cost)
+            current[j] = min(cost, limit)
+        if min(current) >= limit:
+            return limit
         before, previous = previous, current
-    return previous[-1]
+    return previous[width]
 
 
 def _shared_words(known: Collection[str]) -> set[str]:
@@ -325,30 +336,31 @@ def _shared_words(known: Collection[str]) -> set[str]:
 
 def _meant(name: str, known: Collection[str], shared: set[str]) -> str | None:
     """The setting among ``known`` that ``name`` most likely means, if any."""
-    squashed = _squash(name)
     words = set(_words(name))
-    if "FLOW" in squashed or squashed.startswith("DOCK"):
-        # A few letters wrong, wherever they are (case and separators do not count).
-        # A name with a word added (DOCKERFLOW_CHECK_TIMEOUT_MS) is an app's own.
-        typos = sorted(
-            (_typos(squashed, _squash(setting)), setting)
-            for setting in known
-            if abs(len(_squash(setting)) - len(squashed)) <= _MAX_TYPOS
-            and not words > set(_words(setting))
-        )
-        if typos and typos[0][0] <= _MAX_TYPOS:
-            return typos[0][1]
+    if words & _NEGATIONS:
+        return None
+    # A few letters wrong, wherever they are (case and separators do not count). A
+    # name with a word added (DOCKERFLOW_CHECK_TIMEOUT_MS) is an app's own.
+    squashed = _squash(name)
+    typos = sorted(
+        (_typos(squashed, _squash(setting)), setting)
+        for setting in known
+        if not words > set(_words(setting))
+    )
+    if typos and typos[0][0] <= _MAX_TYPOS:
+        return typos[0][1]
     if not name.upper().startswith(_PREFIX):
         return None
-    # Words left out or swapped round (DOCKERFLOW_TIMEOUT, DOCKERFLOW_CACHE_TTL), as
-    # long as the words given are a good part of one setting's and of no other's.
-    given = set(_words(name[len(_PREFIX) :])) - shared
-    letters = sum(map(len, given))
+    # Words left out or swapped round (DOCKERFLOW_TIMEOUT, DOCKERFLOW_CACHE_TTL): every
+    # word is one of a single setting's, and the words no other setting has hold at
+    # least half of that setting's own letters.
+    given = set(_words(name[len(_PREFIX) :]))
+    letters = sum(len(word) for word in given - shared)
     found = []
     for setting in known:
         theirs = set(_words(setting[len(_PREFIX) :]))
         own = sum(len(word) for word in theirs - shared)
-        if given and given <= theirs and letters >= _MIN_SHARE * own:
+        if letters and given <= theirs and letters >= _MIN_SHARE * own:
             found.append(setting)
     return found[0] if len(found) == 1 else None
 
@@ -364,21 +376,24 @@ def misspelled_settings(
     * it is one of them with at most two letters wrong (left out, added, replaced, or
       two swapped round), not counting case, underscores and hyphens:
       ``DOCKERFLOW_CHECKTIMEOUT``, ``DOCKERFLOW_HEARTBEAT_FAIL_STATUS_CODE``,
-      ``dockerflow_check_timeout``, ``DOKCERFLOW_CHECK_TIMEOUT``; but a name with a
-      word more (``DOCKERFLOW_CHECK_TIMEOUT_MS``) is an application's own; or
-    * it starts with ``DOCKERFLOW_`` and its words are words of exactly one of them, in
-      any order, and hold at least half of that setting's letters (words that several
-      settings share, such as ``HEARTBEAT``, do not count): ``DOCKERFLOW_TIMEOUT``,
-      ``DOCKERFLOW_CACHE_TTL``, ``DOCKERFLOW_FAILED_HEARTBEAT_STATUS_CODE``.
+      ``dockerflow_check_timeout``, ``DOKCERFLOW_CHECK_TIMEOUT``; or
+    * it starts with ``DOCKERFLOW_``, every word after that is a word of one and the
+      same setting, in any order, and those of its words no other setting has hold at
+      least half of that setting's such letters (``HEARTBEAT``, in three settings,
+      does not count): ``DOCKERFLOW_TIMEOUT``, ``DOCKERFLOW_CACHE_TTL``,
+      ``DOCKERFLOW_FAILED_HEARTBEAT_STATUS_CODE``; not ``DOCKERFLOW_HEARTBEAT_TTL``.
 
-    Any other name, an application's own ``DOCKERFLOW_*`` setting among them
-    (``DOCKERFLOW_SENTRY_DSN``, ``DOCKERFLOW_REDIS_CHECK_TIMEOUT``), is left alone, as
-    are values that are not strings.
+    It never counts when it holds a setting's every word and one more
+    (``DOCKERFLOW_CHECK_TIMEOUT_MS``, ``DOCKERFLOW_REDIS_CHECK_TIMEOUT``), or a word
+    that turns a meaning round (``NO``, ``NOT``, ``NON``, ``DISABLE``, ``DISABLED``,
+    ``EXCLUDE``, ``SKIP``, ``HIDE``: ``DOCKERFLOW_HEARTBEAT_EXCLUDE_DETAILS``). Any
+    other name, an application's own ``DOCKERFLOW_*`` setting among them
+    (``DOCKERFLOW_SENTRY_DSN``), is left alone, as are values that are not strings.
 
     :param names: the names an application's settings define, e.g. ``app.config``'s
         keys or ``dir(django.conf.settings)``.
-    :param known: the settings the integration reads: :data:`SETTING_NAMES`, plus
-        :data:`DJANGO_SETTING_NAMES` for Django.
+    :param known: the settings to compare them with: by default
+        :data:`SETTING_NAMES`, the ones every integration reads.
     :returns: ``(name, meant)`` pairs; empty when nothing looks misspelt.
     """
     shared = _shared_words(known)
@@ -400,10 +415,17 @@ def _name_problems(names: Iterable[Any]) -> list[str]:
         for name in names
         if name in DJANGO_SETTING_NAMES
     ]
-    problems.extend(
-        f"{name} is not a Dockerflow setting, so Dockerflow ignores it: did you mean {meant}?"
-        for name, meant in misspelled_settings(names)
-    )
+    for name, meant in misspelled_settings(names, SETTING_NAMES | DJANGO_SETTING_NAMES):
+        if meant in DJANGO_SETTING_NAMES:
+            problems.append(
+                f"{name} is not a Dockerflow setting, so Dockerflow ignores it; it looks "
+                f"like {meant}, which dockerflow-django alone reads"
+            )
+        else:
+            problems.append(
+                f"{name} is not a Dockerflow setting, so Dockerflow ignores it: "
+                f"did you mean {meant}?"
+            )
     return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 
 import pytest
 
@@ -246,3 +247,38 @@ def test_warn_about_settings_reports_misspelt_names_in_order(caplog):
         "it looks like DOCKERFLOW_VERSION_CALLBACK, which dockerflow-django alone reads",
     ]
     assert [r.getMessage() for r in caplog.records] == logged
+
+
+def _full_distance(given: str, meant: str) -> int:
+    # The optimal string alignment distance, every cell computed: what _typos bands.
+    d = [[i + j if i * j == 0 else 0 for j in range(len(meant) + 1)] for i in range(len(given) + 1)]
+    for i in range(1, len(given) + 1):
+        for j in range(1, len(meant) + 1):
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (given[i - 1] != meant[j - 1])
+            )
+            if i > 1 and j > 1 and given[i - 1] == meant[j - 2] and given[i - 2] == meant[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_the_banded_letter_count_agrees_with_the_full_distance_up_to_three() -> None:
+    from dockerflow.config import _typos
+
+    rng = random.Random(20261207)
+    for _ in range(5000):
+        meant = "".join(rng.choice("ABC") for _ in range(rng.randint(0, 8)))
+        given = list(meant)
+        for _ in range(rng.randint(0, 4)):  # letters left out, added, replaced, swapped
+            where = rng.randrange(len(given) + 1)
+            edit = rng.randrange(4)
+            if edit == 0 and where < len(given):
+                del given[where]
+            elif edit == 1:
+                given.insert(where, rng.choice("ABC"))
+            elif edit == 2 and where < len(given):
+                given[where] = rng.choice("ABC")
+            elif edit == 3 and where + 1 < len(given):
+                given[where], given[where + 1] = given[where + 1], given[where]
+        text = "".join(given)
+        assert _typos(text, meant) == min(_full_distance(text, meant), 3), (text, meant)

@@ -265,24 +265,15 @@ def settings_errors(
     return errors
 
 
-#: The settings every integration reads (:func:`read_settings`).
-SETTING_NAMES: frozenset[str] = frozenset(
-    {
-        "DOCKERFLOW_CHECK_TIMEOUT",
-        "DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE",
-        "DOCKERFLOW_HEARTBEAT_CACHE_TTL",
-        "DOCKERFLOW_HEARTBEAT_INCLUDE_DETAILS",
-        "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING",
-        "DOCKERFLOW_REQUEST_ID_HEADER_NAME",
-        "DOCKERFLOW_ENABLE_ERROR_ENDPOINT",
-    }
-)
+_PREFIX = "DOCKERFLOW_"
+
+#: The settings every integration reads (:func:`read_settings`): each field of
+#: :class:`DockerflowSettings` is its setting's name, without the prefix.
+SETTING_NAMES: frozenset[str] = frozenset(_PREFIX + field.upper() for field, _read in _READERS)
 #: The settings only dockerflow-django reads.
 DJANGO_SETTING_NAMES: frozenset[str] = frozenset(
     {"DOCKERFLOW_CHECKS", "DOCKERFLOW_VERSION_CALLBACK"}
 )
-
-_PREFIX = "DOCKERFLOW_"
 #: At most this many letters wrong (left out, added, replaced, or two swapped round).
 _MAX_TYPOS = 2
 #: A name of fewer words must keep at least this share of a setting's own letters.

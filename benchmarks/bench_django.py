@@ -12,6 +12,15 @@ per-request times, minus one.
 ``--bare`` measures against a project with no other middleware (the worst case
 for the ratio). ``--reference`` measures the reference library's middleware
 instead (run it in a virtualenv where that library is installed).
+
+``--floor`` also measures, in the same way, the project with a hand-written
+middleware in its place that does only the observable work, inline: the request id
+read and checked, set as ``request.request_id`` and for the request's records, the
+Dockerflow paths looked up, the start time, the session marked accessed as reading
+the user's id marks it (the response's ``Vary: Cookie``), the nine fields
+serialized, written and flushed into the same handler's stream under its lock. No
+settings, no checks of the logging configuration, no error path, no hooks a subclass
+could override: what any implementation must spend, a yardstick for the ratio.
 """
 
 from __future__ import annotations
@@ -92,6 +101,58 @@ def setup(reference: bool) -> None:
     urlpatterns.append(path("items/", ok))
 
 
+#: The paths a Dockerflow middleware answers itself (the floor only looks them up).
+FLOOR_ENDPOINTS = frozenset(
+    f"/{name}{slash}"
+    for name in ("__version__", "__heartbeat__", "__lbheartbeat__", "__error__")
+    for slash in ("", "/")
+)
+
+
+def floor_middleware(get_response: Any) -> Any:
+    """The least a Dockerflow middleware does per request (see ``--floor``)."""
+    from _common import FloorWriter
+
+    from dockerflow.request import generate_request_id, is_valid_request_id, request_id_context
+
+    write = FloorWriter().write
+
+    def middleware(request: Any) -> Any:
+        start = time.perf_counter()
+        meta = request.META
+        rid = meta.get("HTTP_X_REQUEST_ID")
+        if not is_valid_request_id(rid):
+            rid = generate_request_id()
+        request.request_id = rid
+        request_id_context.set(rid)
+        if request.path_info in FLOOR_ENDPOINTS:  # never, here: the cost of the lookup
+            raise AssertionError("the floor serves no Dockerflow endpoint")
+        response = get_response(request)
+        session = request.session
+        if session.session_key is None:  # no session cookie: anonymous
+            session.accessed = True  # as reading the user id would (Vary: Cookie)
+            uid = ""
+        else:
+            user = request.user
+            uid = user.pk if user.is_authenticated else ""
+        write(
+            {
+                "errno": 0,
+                "code": response.status_code,
+                "agent": meta.get("HTTP_USER_AGENT", ""),
+                "lang": meta.get("HTTP_ACCEPT_LANGUAGE", ""),
+                "method": request.method,
+                "path": request.path,
+                "uid": uid,
+                "rid": rid,
+                "t": int((time.perf_counter() - start) * 1000),
+            }
+        )
+        return response
+
+    return middleware
+
+
 def make_handler(middleware: list[str]) -> Any:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
@@ -166,7 +227,12 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help="no other middleware")
     parser.add_argument("--reference", action="store_true", help="the reference library")
     parser.add_argument("--client", action="store_true", help="through django.test.Client")
+    parser.add_argument(
+        "--floor", action="store_true", help="also measure a minimal hand-written middleware"
+    )
     args = parser.parse_args()
+    if args.floor and args.reference:
+        parser.error("--floor measures our yardstick: run it without --reference")
 
     setup(args.reference)
     base = [] if args.bare else STARTPROJECT_MIDDLEWARE
@@ -185,6 +251,20 @@ def main() -> None:
     logging.getLogger("request.summary").removeHandler(probe)
     assert len(records) == 1, "the middleware did not log request.summary"
     assert status == ["200 OK"], f"the view did not answer 200 OK: {status}"
+    floor = None
+    if args.floor:
+        floor = factory([f"{__name__}.floor_middleware", *base])
+        # The floor's response is ours, headers included (the session's Vary: Cookie).
+        answers = []
+        for handler in (with_df, floor):
+            seen: list[Any] = []
+
+            def note(code: str, headers: Any, exc_info: Any = None, seen: list[Any] = seen) -> None:
+                seen.append((code, headers))
+
+            handler(environ(), note).close()
+            answers.append(seen)
+        assert answers[0] == answers[1], f"the floor answers otherwise: {answers}"
 
     label = "reference dockerflow" if args.reference else "dockerflow-django"
     project = "bare project" if args.bare else "startproject middleware"
@@ -199,6 +279,12 @@ def main() -> None:
         print(f"    without middleware: {base_us:8.1f} us CPU/request (median)")
         print(f"    with middleware:    {with_us:8.1f} us CPU/request (median)")
         print(f"    overhead: {(ratio - 1) * 100:+.1f}% (median of per-round ratios)")
+        if floor is not None and logged:
+            base_us, floor_us, ratio = measure(without, floor, args.rounds, args.requests)
+            print("  the floor, a hand-written middleware doing only the observable work:")
+            print(f"    without middleware: {base_us:8.1f} us CPU/request (median)")
+            print(f"    with the floor:     {floor_us:8.1f} us CPU/request (median)")
+            print(f"    overhead: {(ratio - 1) * 100:+.1f}% (median of per-round ratios)")
     summary.disabled = False
 
 

@@ -11,8 +11,8 @@ divided by the number of requests, is what one request costs, start-up left out.
 
     uv run python benchmarks/bench_instructions.py [django flask fastapi] [--requests 1000] [--floor]
 
-``--floor`` also counts the hand-written middleware of ``bench_flask.py --floor`` and
-``bench_fastapi.py --floor``. Children run two at a time (the counts do not depend
+``--floor`` also counts the hand-written middleware of ``bench_django.py --floor``,
+``bench_flask.py --floor`` and ``bench_fastapi.py --floor``. Children run two at a time (the counts do not depend
 on it). Each takes about 40 seconds, most of it Python starting under valgrind.
 
 An instruction count is not a time: it leaves out the kernel (the ``write`` of every
@@ -51,6 +51,8 @@ def _child(framework: str, app_kind: str, requests: int) -> None:
         middleware = list(bench_django.STARTPROJECT_MIDDLEWARE)
         if app_kind == "dockerflow":
             middleware.insert(0, "dockerflow.django.middleware.DockerflowMiddleware")
+        elif app_kind == "floor":
+            middleware.insert(0, "bench_django.floor_middleware")
         handler = bench_django.make_handler(middleware)
 
         def serve(count: int) -> None:
@@ -124,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"unknown framework {', '.join(unknown)}: choose among {', '.join(FRAMEWORKS)}"
         )
-    kinds = {
-        fw: ["bare", "dockerflow"] + (["floor"] if args.floor and fw != "django" else [])
-        for fw in frameworks
-    }
+    kinds = {fw: ["bare", "dockerflow"] + (["floor"] if args.floor else []) for fw in frameworks}
     jobs = [(fw, kind, n) for fw in frameworks for kind in kinds[fw] for n in (0, args.requests)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: _count(*job), jobs), strict=True))

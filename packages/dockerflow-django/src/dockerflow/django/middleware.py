@@ -386,10 +386,17 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
     def process_response(self, request: Any, response: Any) -> Any:
         """Log the ``INFO`` summary, with the response's status as ``code`` (unless
         :meth:`process_exception` logged the summary already)."""
-        if not getattr(request, "_has_exception", False) and self._summary_wanted():
-            fields = self._build_extra_meta(request)
-            fields["code"] = response.status_code
-            self._log(fields)
+        if getattr(request, "_has_exception", False):
+            return response
+        if self._own_fields:
+            # Built only when logged: building it may load the user from the session.
+            if not self.summary_logger.isEnabledFor(logging.INFO):
+                return response
+            fields = self._fields(request, _request_uid(request))
+        else:
+            fields = self._build_extra_meta(request)  # called, as with the reference
+        fields["code"] = response.status_code
+        self._log(fields)
         return response
 
     def process_exception(self, request: Any, exception: Exception) -> None:

@@ -436,7 +436,10 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
             except Exception as exc:
                 await sync_to_async(self.process_exception, thread_sensitive=True)(request, exc)
                 raise
-        if not getattr(request, "_has_exception", False) and self._summary_wanted():
+        # The hooks are ours here (``_native_async``): the fields are built only when logged.
+        if not getattr(request, "_has_exception", False) and self.summary_logger.isEnabledFor(
+            logging.INFO
+        ):
             fields = self._fields(request, await _auid(request))
             fields["code"] = response.status_code
             self._log(fields)
@@ -484,13 +487,6 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         if start is None:  # another middleware replaced the request: no start time
             del fields["t"]
         return fields
-
-    def _summary_wanted(self) -> bool:
-        """Whether the ``INFO`` summary is to be built: always with a
-        ``_build_extra_meta`` of a subclass (it is called, as with the reference);
-        with ours, only when :attr:`summary_logger` logs ``INFO`` (building it may
-        load the user from the session)."""
-        return not self._own_fields or self.summary_logger.isEnabledFor(logging.INFO)
 
     def _log(self, fields: dict[str, Any]) -> None:
         """Log an ``INFO`` summary on :attr:`summary_logger`."""

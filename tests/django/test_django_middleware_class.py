@@ -8,6 +8,7 @@ import re
 import threading
 import uuid
 from typing import Any
+from unittest import mock
 
 import pytest
 from asgiref.sync import iscoroutinefunction
@@ -285,13 +286,38 @@ async def test_native_async_path_serves_the_endpoints_without_a_thread_hop() -> 
         seen.append(threading.get_ident())
         return HttpResponse("inner")
 
+    for middleware in (DockerflowMiddleware(inner), WithPing(inner)):
+        # Other viewpatterns keep it in the event loop too.
+        seen.clear()
+        lb = await middleware(RequestFactory().get("/__lbheartbeat__"))
+        assert lb.status_code == 200 and seen == []
+        await middleware(RequestFactory().get("/"))
+        assert seen == [threading.get_ident()]
+
+
+@pytest.mark.parametrize("hook", ["process_request", "process_response", "_build_extra_meta"])
+def test_a_hook_patched_after_the_middleware_is_built_is_called(hook: str) -> None:
+    middleware = DockerflowMiddleware(lambda request: HttpResponse("inner"))
+    own = getattr(DockerflowMiddleware, hook)
+    with mock.patch.object(DockerflowMiddleware, hook, autospec=True, side_effect=own) as spy:
+        response = middleware(RequestFactory().get("/"))
+    assert response.content == b"inner"
+    assert spy.call_count == 1
+
+
+@run_async
+async def test_a_hook_patched_after_the_middleware_is_built_is_called_under_asgi() -> None:
+    async def inner(request: Any) -> HttpResponse:
+        return HttpResponse("inner")
+
     middleware = DockerflowMiddleware(inner)
-    assert middleware._native_async
-    lb = await middleware(RequestFactory().get("/__lbheartbeat__"))
-    assert lb.status_code == 200 and seen == []
-    await middleware(RequestFactory().get("/"))
-    assert seen == [threading.get_ident()]
-    assert WithPing(inner)._native_async  # other viewpatterns keep it in the event loop
+    own = DockerflowMiddleware.process_response
+    with mock.patch.object(
+        DockerflowMiddleware, "process_response", autospec=True, side_effect=own
+    ) as spy:
+        response = await middleware(RequestFactory().get("/__lbheartbeat__"))
+    assert response.status_code == 200
+    assert spy.call_count == 1
 
 
 @override_settings(

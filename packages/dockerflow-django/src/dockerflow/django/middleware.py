@@ -334,10 +334,11 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
                   fields["tenant"] = request.tenant.slug
                   return fields
 
-    Under ASGI the middleware runs in the event loop, without a thread hop, as long
-    as a subclass overrides none of ``process_request``, ``process_response`` and
-    ``_build_extra_meta``; otherwise it calls them in a thread, as
-    ``MiddlewareMixin`` does (so they may use the database).
+    As long as a subclass (or a patch) replaces none of ``process_request``,
+    ``process_response`` and ``_build_extra_meta``, their work is done in
+    ``__call__`` without calling them, and under ASGI in the event loop, without a
+    thread hop. Otherwise ``MiddlewareMixin`` calls them, under ASGI in a thread
+    (so they may use the database).
     """
 
     #: ``(compiled pattern, view)`` pairs: a request whose ``path_info`` matches a
@@ -356,14 +357,6 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         self._endpoints = (
             _ENDPOINTS if list(self.viewpatterns) == list(_DEFAULT_VIEWPATTERNS) else None
         )
-        cls = type(self)
-        #: Whether ``__acall__`` may run the hooks in the event loop (they are ours).
-        self._native_async = all(
-            getattr(cls, name) is getattr(DockerflowMiddleware, name)
-            for name in ("process_request", "process_response", "_build_extra_meta")
-        )
-        #: Whether ``_build_extra_meta`` is ours (free of side effects worth keeping).
-        self._own_fields = cls._build_extra_meta is DockerflowMiddleware._build_extra_meta
 
     # -- the hooks ----------------------------------------------------------------------
 
@@ -388,7 +381,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         :meth:`process_exception` logged the summary already)."""
         if getattr(request, "_has_exception", False):
             return response
-        if self._own_fields:
+        if type(self)._build_extra_meta is _own_build_extra_meta:
             # Built only when logged: building it may load the user from the session.
             if not self.summary_logger.isEnabledFor(logging.INFO):
                 return response
@@ -420,10 +413,37 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         """
         return self._fields(request, _request_uid(request))
 
-    # -- ASGI ---------------------------------------------------------------------------
+    # -- the calls ----------------------------------------------------------------------
+
+    def __call__(self, request: Any) -> Any:
+        """Handle ``request`` as ``MiddlewareMixin`` does: :meth:`process_request`, the
+        view unless it answered, :meth:`process_response`. When none of the three hooks
+        is overridden, their work is done here, without the calls."""
+        if self.async_mode:
+            return self.__acall__(request)
+        if not _hooks_are_ours(type(self)):
+            return super().__call__(request)
+        self._start(request)
+        view = self._endpoint(request)
+        if view is None:
+            response = self.get_response(request)
+        else:
+            try:
+                response = view(request)
+            except Exception as exc:  # /__error__: its summary, then Django's handling
+                self.process_exception(request, exc)
+                raise
+        # As process_response, whose fields are ours: built only when logged.
+        if not getattr(request, "_has_exception", False) and self.summary_logger.isEnabledFor(
+            logging.INFO
+        ):
+            fields = self._fields(request, _request_uid(request))
+            fields["code"] = response.status_code
+            self._log(fields)
+        return response
 
     async def __acall__(self, request: Any) -> Any:
-        if not self._native_async:
+        if not _hooks_are_ours(type(self)):
             return await super().__acall__(request)
         self._start(request)
         view = self._endpoint(request)
@@ -436,7 +456,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
             except Exception as exc:
                 await sync_to_async(self.process_exception, thread_sensitive=True)(request, exc)
                 raise
-        # The hooks are ours here (``_native_async``): the fields are built only when logged.
+        # The hooks are ours here: the fields are built only when logged.
         if not getattr(request, "_has_exception", False) and self.summary_logger.isEnabledFor(
             logging.INFO
         ):
@@ -495,6 +515,24 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
             log_summary(fields)  # the fast path
         else:
             summary_logger.info("", extra=fields)
+
+
+#: The hooks as defined here: when a subclass (or a patch) replaces none of them,
+#: ``__call__`` and ``__acall__`` do their work without calling them.
+_own_process_request = DockerflowMiddleware.process_request
+_own_process_response = DockerflowMiddleware.process_response
+_own_build_extra_meta = DockerflowMiddleware._build_extra_meta
+
+
+def _hooks_are_ours(cls: type) -> bool:
+    """Whether ``cls`` has the three hooks as defined here. Checked on every call,
+    not once, so a hook patched onto the class later (``mock.patch.object``) is
+    called, as ``MiddlewareMixin`` would call it."""
+    return (
+        cls.process_request is _own_process_request  # type: ignore[attr-defined]
+        and cls.process_response is _own_process_response  # type: ignore[attr-defined]
+        and cls._build_extra_meta is _own_build_extra_meta  # type: ignore[attr-defined]
+    )
 
 
 async def _auid(request: Any) -> Any:

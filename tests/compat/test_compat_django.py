@@ -446,6 +446,43 @@ def test_django_middleware_class(obs: Any) -> None:
 
 
 @scenario
+def test_django_hooks_patched_after_the_middleware_is_built(obs: Any) -> None:
+    import asyncio
+    from unittest import mock
+
+    import compat_django
+
+    compat_django.setup()
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from dockerflow.django.middleware import DockerflowMiddleware
+
+    async def inner_async(request: Any) -> HttpResponse:
+        return HttpResponse("inner")
+
+    sync = DockerflowMiddleware(lambda request: HttpResponse("inner"))
+    asynchronous = DockerflowMiddleware(inner_async)
+    factory = RequestFactory()
+    for hook in ("process_request", "process_response", "_build_extra_meta"):
+        own = getattr(DockerflowMiddleware, hook)
+        for mode, middleware in (("wsgi", sync), ("asgi", asynchronous)):
+            key = f"{mode}_{hook}"
+            with (
+                mock.patch.object(
+                    DockerflowMiddleware, hook, autospec=True, side_effect=own
+                ) as spy,
+                compat_django.logs(obs, f"{key}_logs"),
+            ):
+                request = factory.get("/", HTTP_X_REQUEST_ID=f"patched-{key}")
+                response = middleware(request)
+                if mode == "asgi":
+                    response = asyncio.run(response)
+            obs.record(f"{key}_calls", spy.call_count)
+            obs.record(f"{key}_answer", [response.status_code, response.content.decode()])
+
+
+@scenario
 def test_django_build_extra_meta_override(obs: Any) -> None:
     import time
 

@@ -279,7 +279,9 @@ def _release_request_id(**kwargs: Any) -> None:
     request_id_context.set(None)
 
 
-request_finished.connect(_release_request_id, dispatch_uid="dockerflow.django.request_id")
+request_finished.connect(
+    _release_request_id, dispatch_uid="dockerflow.django.request_id", weak=False
+)
 
 
 def extract_request_id(request: Any) -> str:
@@ -334,11 +336,10 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
                   fields["tenant"] = request.tenant.slug
                   return fields
 
-    As long as a subclass (or a patch) replaces none of ``process_request``,
-    ``process_response`` and ``_build_extra_meta``, their work is done in
-    ``__call__`` without calling them, and under ASGI in the event loop, without a
-    thread hop. Otherwise ``MiddlewareMixin`` calls them, under ASGI in a thread
-    (so they may use the database).
+    Under ASGI the middleware runs in the event loop, without a thread hop, as long
+    as a subclass (or a patch) replaces none of ``process_request``,
+    ``process_response`` and ``_build_extra_meta``; otherwise it calls them in a
+    thread, as ``MiddlewareMixin`` does (so they may use the database).
     """
 
     #: ``(compiled pattern, view)`` pairs: a request whose ``path_info`` matches a
@@ -414,33 +415,6 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         return self._fields(request, _request_uid(request))
 
     # -- the calls ----------------------------------------------------------------------
-
-    def __call__(self, request: Any) -> Any:
-        """Handle ``request`` as ``MiddlewareMixin`` does: :meth:`process_request`, the
-        view unless it answered, :meth:`process_response`. When none of the three hooks
-        is overridden, their work is done here, without the calls."""
-        if self.async_mode:
-            return self.__acall__(request)
-        if not _hooks_are_ours(type(self)):
-            return super().__call__(request)
-        self._start(request)
-        view = self._endpoint(request)
-        if view is None:
-            response = self.get_response(request)
-        else:
-            try:
-                response = view(request)
-            except Exception as exc:  # /__error__: its summary, then Django's handling
-                self.process_exception(request, exc)
-                raise
-        # As process_response, whose fields are ours: built only when logged.
-        if not getattr(request, "_has_exception", False) and self.summary_logger.isEnabledFor(
-            logging.INFO
-        ):
-            fields = self._fields(request, _request_uid(request))
-            fields["code"] = response.status_code
-            self._log(fields)
-        return response
 
     async def __acall__(self, request: Any) -> Any:
         if not _hooks_are_ours(type(self)):
@@ -518,7 +492,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
 
 
 #: The hooks as defined here: when a subclass (or a patch) replaces none of them,
-#: ``__call__`` and ``__acall__`` do their work without calling them.
+#: ``__acall__`` does their work in the event loop without calling them.
 _own_process_request = DockerflowMiddleware.process_request
 _own_process_response = DockerflowMiddleware.process_response
 _own_build_extra_meta = DockerflowMiddleware._build_extra_meta
@@ -527,7 +501,7 @@ _own_build_extra_meta = DockerflowMiddleware._build_extra_meta
 def _hooks_are_ours(cls: type) -> bool:
     """Whether ``cls`` has the three hooks as defined here. Checked on every call,
     not once, so a hook patched onto the class later (``mock.patch.object``) is
-    called, as ``MiddlewareMixin`` would call it."""
+    called, as ``MiddlewareMixin.__acall__`` would call it."""
     return (
         cls.process_request is _own_process_request  # type: ignore[attr-defined]
         and cls.process_response is _own_process_response  # type: ignore[attr-defined]

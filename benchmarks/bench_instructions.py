@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,43 +41,50 @@ _WARM_UP = 200
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
-def _child(framework: str, app_kind: str, requests: int) -> None:
-    """Build one app, warm it up, then serve ``requests`` requests (under callgrind)."""
-    sys.path.insert(0, HERE)
+_configured: set[str] = set()
+
+
+def build(framework: str, app_kind: str) -> Callable[[int], object]:
+    """Build one app of ``framework`` (``"bare"``, ``"dockerflow"`` or ``"floor"``, the
+    apps of ``bench_<framework>.py``) and return what serves ``count`` requests to it.
+    Apps of one framework may be built side by side in one process."""
+    if HERE not in sys.path:
+        sys.path.insert(0, HERE)
     warnings.simplefilter("ignore", DeprecationWarning)
     if framework == "django":
         import bench_django
 
-        bench_django.setup(reference=False)
+        if "django" not in _configured:
+            bench_django.setup(reference=False)
+            _configured.add("django")
         middleware = list(bench_django.STARTPROJECT_MIDDLEWARE)
         if app_kind == "dockerflow":
             middleware.insert(0, "dockerflow.django.middleware.DockerflowMiddleware")
         elif app_kind == "floor":
             middleware.insert(0, "bench_django.floor_middleware")
         handler = bench_django.make_handler(middleware)
+        return lambda count: bench_django.per_request(handler, count)
 
-        def serve(count: int) -> None:
-            bench_django.per_request(handler, count)
+    from _common import configure_summary_logging
 
-    else:
-        from _common import configure_summary_logging
-
+    if "logging" not in _configured:
         configure_summary_logging(reference=False)
-        if framework == "flask":
-            import bench_flask as bench
-        else:
-            import bench_fastapi as bench
-        if app_kind == "floor":
-            app = bench.make_floor_app()
-        else:
-            app = bench.make_app(app_kind == "dockerflow")
+        _configured.add("logging")
+    if framework == "flask":
+        import bench_flask as bench
+    else:
+        import bench_fastapi as bench
+    app = (
+        bench.make_floor_app() if app_kind == "floor" else bench.make_app(app_kind == "dockerflow")
+    )
+    if framework == "flask":
+        return lambda count: bench.time_requests(app.wsgi_app, count)
+    return lambda count: asyncio.run(bench.time_requests(app, count))
 
-        def serve(count: int) -> None:
-            if framework == "flask":
-                bench.time_requests(app.wsgi_app, count)
-            else:
-                asyncio.run(bench.time_requests(app, count))
 
+def _child(framework: str, app_kind: str, requests: int) -> None:
+    """Build one app, warm it up, then serve ``requests`` requests (under callgrind)."""
+    serve = build(framework, app_kind)
     serve(_WARM_UP)
     gc.collect()
     gc.disable()  # a collection would land in one run and not the other

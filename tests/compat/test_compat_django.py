@@ -483,6 +483,55 @@ def test_django_hooks_patched_after_the_middleware_is_built(obs: Any) -> None:
 
 
 @scenario
+def test_django_viewpatterns_changed_after_the_middleware_is_built(obs: Any) -> None:
+    import asyncio
+    import re
+    from unittest import mock
+
+    import compat_django
+
+    compat_django.setup()
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from dockerflow.django.middleware import DockerflowMiddleware
+
+    def pong(request: Any) -> HttpResponse:
+        return HttpResponse("pong")
+
+    async def inner_async(request: Any) -> HttpResponse:
+        return HttpResponse("inner")
+
+    ping = (re.compile(r"/__ping__/?$"), pong)
+    built = {
+        "wsgi": DockerflowMiddleware(lambda request: HttpResponse("inner")),
+        "asgi": DockerflowMiddleware(inner_async),
+    }
+    factory = RequestFactory()
+
+    def answers(key: str) -> None:
+        for mode, middleware in built.items():
+            for path in ("/__ping__", "/__lbheartbeat__", "/__lbheartbeat__/\n", "/other"):
+                request = factory.get("/")
+                # As a server hands it over: ``%0A`` decoded (RequestFactory strips it).
+                request.path = request.path_info = path
+                response = middleware(request)
+                if mode == "asgi":
+                    response = asyncio.run(response)
+                obs.record(f"{key}_{mode}_{path}", [response.status_code, response.content])
+
+    answers("default")
+    DockerflowMiddleware.viewpatterns.append(ping)  # in place, on the class
+    try:
+        answers("appended")
+    finally:
+        DockerflowMiddleware.viewpatterns.remove(ping)
+    answers("removed")
+    with mock.patch.object(DockerflowMiddleware, "viewpatterns", [ping]):
+        answers("replaced")
+
+
+@scenario
 def test_django_build_extra_meta_override(obs: Any) -> None:
     import time
 

@@ -253,6 +253,9 @@ class WithPing(DockerflowMiddleware):
     viewpatterns = [*DockerflowMiddleware.viewpatterns, (re.compile(r"/__ping__/?$"), pong)]
 
 
+_DEFAULTS = list(DockerflowMiddleware.viewpatterns)
+
+
 class WithoutError(DockerflowMiddleware):
     viewpatterns = [(p, v) for p, v in DockerflowMiddleware.viewpatterns if v is not views.error]
 
@@ -276,6 +279,65 @@ async def test_viewpatterns_of_a_subclass_under_asgi() -> None:
     assert iscoroutinefunction(middleware)
     assert (await middleware(RequestFactory().get("/__ping__/"))).content == b"pong"
     assert (await middleware(RequestFactory().get("/x"))).content == b"inner"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *(
+            f"/{n}{end}"
+            for n in ("__version__", "__heartbeat__", "__lbheartbeat__", "__error__")
+            for end in ("", "/", "\n", "/\n", "//", "/\n\n", "x", "\r", " ")
+        ),
+        "/__LBHEARTBEAT__",
+        "/x/__lbheartbeat__",
+        "__lbheartbeat__",
+        "/",
+        "",
+    ],
+)
+def test_the_default_path_lookup_is_what_the_default_patterns_match(path: str) -> None:
+    from dockerflow.django.middleware import _ENDPOINTS
+
+    matched = next((v for p, v in DockerflowMiddleware.viewpatterns if p.match(path)), None)
+    assert _ENDPOINTS.get(path) is matched
+
+
+def test_a_server_decoded_newline_after_the_path_is_served_as_the_patterns_do() -> None:
+    middleware = DockerflowMiddleware(lambda request: HttpResponse("inner"))
+    request = RequestFactory().get("/")
+    request.path = request.path_info = "/__lbheartbeat__\n"  # %0A, decoded by the server
+    response = middleware(request)
+    assert (response.status_code, response.content) == (200, b"")
+
+
+def test_viewpatterns_changed_after_the_middleware_is_built_count_at_once() -> None:
+    middleware = DockerflowMiddleware(lambda request: HttpResponse("inner"))
+    ping = (re.compile(r"/__ping__/?$"), pong)
+    assert middleware(RequestFactory().get("/__ping__")).content == b"inner"
+    DockerflowMiddleware.viewpatterns.append(ping)
+    try:
+        assert middleware(RequestFactory().get("/__ping__")).content == b"pong"
+    finally:
+        DockerflowMiddleware.viewpatterns.remove(ping)
+    assert middleware(RequestFactory().get("/__ping__")).content == b"inner"
+    with mock.patch.object(DockerflowMiddleware, "viewpatterns", [ping]):
+        assert middleware(RequestFactory().get("/__ping__/")).content == b"pong"
+        assert middleware(RequestFactory().get("/__lbheartbeat__")).content == b"inner"
+    assert middleware(RequestFactory().get("/__lbheartbeat__")).content == b""
+
+
+@run_async
+async def test_viewpatterns_changed_after_the_middleware_is_built_under_asgi() -> None:
+    async def inner(request: Any) -> HttpResponse:
+        return HttpResponse("inner")
+
+    middleware = DockerflowMiddleware(inner)
+    ping = (re.compile(r"/__ping__/?$"), pong)
+    with mock.patch.object(DockerflowMiddleware, "viewpatterns", [*_DEFAULTS, ping]):
+        assert (await middleware(RequestFactory().get("/__ping__"))).content == b"pong"
+        assert (await middleware(RequestFactory().get("/__lbheartbeat__"))).status_code == 200
+    assert (await middleware(RequestFactory().get("/__ping__"))).content == b"inner"
 
 
 @run_async

@@ -100,7 +100,9 @@ _ASYNC_TWINS: dict[_View, _AsyncView] = {
     views.error: views.error_async,
 }
 
-#: The default patterns as a path lookup (what the patterns match, without the regex).
+#: The default patterns as a path lookup: every path they match, without the regex.
+#: ``$`` also matches before a final newline, so ``/__version__\n`` (``%0A`` decoded
+#: by the server) is one of them.
 _ENDPOINTS: dict[str, _View] = {}
 for _name, _view in (
     ("__version__", views.version),
@@ -108,7 +110,11 @@ for _name, _view in (
     ("__lbheartbeat__", views.lbheartbeat),
     ("__error__", views.error),
 ):
-    _ENDPOINTS[f"/{_name}"] = _ENDPOINTS[f"/{_name}/"] = _view
+    for _path in (f"/{_name}", f"/{_name}/"):
+        _ENDPOINTS[_path] = _ENDPOINTS[_path + "\n"] = _view
+
+#: :attr:`DockerflowMiddleware.viewpatterns` as it is by default, to compare with.
+_DEFAULT_PATTERN_LIST = list(_DEFAULT_VIEWPATTERNS)
 
 _AUTH_MIDDLEWARE_MODULE = "django.contrib.auth.middleware"
 _object_getattribute = object.__getattribute__
@@ -279,9 +285,7 @@ def _release_request_id(**kwargs: Any) -> None:
     request_id_context.set(None)
 
 
-request_finished.connect(
-    _release_request_id, dispatch_uid="dockerflow.django.request_id", weak=False
-)
+request_finished.connect(_release_request_id, dispatch_uid="dockerflow.django.request_id")
 
 
 def extract_request_id(request: Any) -> str:
@@ -354,10 +358,6 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
     def __init__(self, get_response: Callable[[Any], Any] | None = None, *args: Any, **kwargs: Any):
         super().__init__(get_response, *args, **kwargs)
         self.summary_logger = get_summary_logger()
-        # The paths answered, as a lookup, when the patterns are the default ones.
-        self._endpoints = (
-            _ENDPOINTS if list(self.viewpatterns) == list(_DEFAULT_VIEWPATTERNS) else None
-        )
 
     # -- the hooks ----------------------------------------------------------------------
 
@@ -450,11 +450,13 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
     def _endpoint(self, request: Any) -> _View | None:
         """The view answering this request's path, if it is a Dockerflow one."""
         path = request.path_info
-        endpoints = self._endpoints
-        if endpoints is not None:
-            view = endpoints.get(path)
+        patterns = self.viewpatterns
+        # Read on every request, as a change to them (in place too) counts at once. The
+        # default ones are the same four pairs: compared by identity, then looked up.
+        if patterns == _DEFAULT_PATTERN_LIST:
+            view = _ENDPOINTS.get(path)
         else:
-            view = next((v for p, v in self.viewpatterns if p.match(path)), None)
+            view = next((v for p, v in patterns if p.match(path)), None)
         if view is views.error and not views.error_endpoint_enabled():
             return None
         return view

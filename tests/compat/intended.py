@@ -54,6 +54,15 @@ INTENDED: tuple[Intended, ...] = (
         "then fails with E100, long after the deployment.",
         migration="**What can never work is refused at setup.**",
     ),
+    Intended(
+        scenarios="flask_summary_extra_that_raises",
+        path="*",
+        reason="A summary_extra() override that raises crashes every request under the "
+        "reference (the exception escapes its after_request function and its exception "
+        "handler), and no request.summary is logged; ours answers the request, logs the "
+        "summary with the default fields, and logs the failure once per process.",
+        migration="**An overridden** ``summary_extra()`` **that raises breaks no request.**",
+    ),
     # FastAPI (docs/migration.rst, "Per framework", FastAPI).
     Intended(
         scenarios="fastapi_version_missing",
@@ -161,6 +170,14 @@ INTENDED: tuple[Intended, ...] = (
         path="__heartbeat__ silenced_logs[[]*].*",
         reason="The reference logs the messages of silenced checks at their own level (ERROR, "
         "WARNING) on every heartbeat, which defeats silencing and trips log-based alerts; "
+        "ours logs them at DEBUG, marked (silenced).",
+        migration="**Silenced check messages are logged at DEBUG**",
+    ),
+    Intended(
+        scenarios="django_checks_and_settings_for_the_heartbeat_changed_later",
+        path="__heartbeat__ * by assignment_logs[[]*].*",
+        reason="The same defect, with the silencing settings assigned at run time: the "
+        "reference logs the silenced messages at their own level on every heartbeat; "
         "ours logs them at DEBUG, marked (silenced).",
         migration="**Silenced check messages are logged at DEBUG**",
     ),

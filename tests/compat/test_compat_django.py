@@ -480,6 +480,17 @@ def test_django_hooks_patched_after_the_middleware_is_built(obs: Any) -> None:
                     response = asyncio.run(response)
             obs.record(f"{key}_calls", spy.call_count)
             obs.record(f"{key}_answer", [response.status_code, response.content.decode()])
+            # Onto the instance this time.
+            key = f"{mode}_instance_{hook}"
+            bound = getattr(middleware, hook)
+            with (
+                mock.patch.object(middleware, hook, wraps=bound) as spy,
+                compat_django.logs(obs, f"{key}_logs"),
+            ):
+                response = middleware(factory.get("/", HTTP_X_REQUEST_ID=f"patched-{key}"))
+                if mode == "asgi":
+                    response = asyncio.run(response)
+            obs.record(f"{key}_calls", spy.call_count)
 
 
 @scenario
@@ -672,3 +683,89 @@ def test_django_records_after_a_request(obs: Any) -> None:
         client.get("/boom/", HTTP_X_REQUEST_ID="rid-boom")
     with compat_django.logs(obs, "released after_logs"):
         logger.info("after the requests")
+
+
+@scenario
+def test_django_settings_assigned_directly_after_a_request(obs: Any) -> None:
+    from unittest import mock
+
+    import compat_django
+
+    compat_django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    compat_django.get(obs, "first", client, "/?a=1", HTTP_X_REQUEST_ID="first-1")
+    settings.DOCKERFLOW_SUMMARY_LOG_QUERYSTRING = True
+    compat_django.get(obs, "querystring_assigned", client, "/?a=2", HTTP_X_REQUEST_ID="r-2")
+    with mock.patch.object(
+        settings, "DOCKERFLOW_REQUEST_ID_HEADER_NAME", "X-Trace-Id", create=True
+    ):
+        compat_django.get(obs, "header_patched", client, "/?a=3", HTTP_X_TRACE_ID="trace-3")
+
+
+@scenario
+def test_django_views_logger_patched_with_mock(obs: Any) -> None:
+    from unittest import mock
+
+    import compat_django
+
+    compat_django.setup()
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    with mock.patch("dockerflow.django.views.logger") as logger:
+        response = client.get("/__error__")
+    obs.record("status", response.status_code)
+    obs.record("patched_logger_calls", [str(c) for c in logger.mock_calls])
+
+
+@scenario
+def test_django_checks_and_settings_for_the_heartbeat_changed_later(obs: Any) -> None:
+    import compat_django
+
+    compat_django.setup(DEBUG=True)
+    compat_django.migrate()
+    from django.conf import settings
+    from django.core import checks as django_checks
+    from django.test import Client
+
+    client = Client()
+    compat_django.get(obs, "__heartbeat__ before", client, "/__heartbeat__")
+
+    @django_checks.register
+    def compat_late(app_configs: Any, **kwargs: Any) -> list[Any]:
+        return [django_checks.Warning("late", id="compat.W001")]
+
+    compat_django.get(obs, "__heartbeat__ registered later", client, "/__heartbeat__")
+    settings.SILENCED_SYSTEM_CHECKS = ["compat.W001"]
+    compat_django.get(obs, "__heartbeat__ silenced by assignment", client, "/__heartbeat__")
+    settings.DEBUG = False
+    compat_django.get(obs, "__heartbeat__ debug off by assignment", client, "/__heartbeat__")
+
+
+@scenario
+def test_django_subclass_with_its_own_summary_logger(obs: Any) -> None:
+    import logging
+
+    import compat_django
+
+    compat_django.setup()
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from dockerflow.django.middleware import DockerflowMiddleware
+
+    class Mine(DockerflowMiddleware):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.summary_logger = logging.getLogger("compat.summary")
+
+    def boom(request: Any) -> Any:
+        raise ValueError("boom")
+
+    middleware = Mine(lambda request: HttpResponse("inner"))
+    with obs.capture_logs("logs", loggers=("compat.summary", "request.summary")):
+        middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="mine-1"))
+        middleware.process_exception(RequestFactory().get("/x"), ValueError("boom"))

@@ -176,3 +176,66 @@ def test_fastapi_hostile_request_ids(obs: Any) -> None:
     for index, value in enumerate(["ok-id", "a" * 128, "a" * 129, "with space", "semi;colon"]):
         answer = client.get("/rid", headers={"X-Request-ID": value})
         obs.response(f"rid{index}", answer.status_code, answer.headers, answer.content)
+
+
+@scenario
+def test_fastapi_views_logger_patched_with_mock(obs: Any) -> None:
+    from unittest import mock
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from dockerflow.fastapi import router
+
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app, raise_server_exceptions=False)
+    with mock.patch("dockerflow.fastapi.views.logger") as logger:
+        answer = client.get("/__error__")
+    obs.record("status", answer.status_code)
+    obs.record("patched_logger_calls", [str(c) for c in logger.mock_calls])
+
+
+@scenario
+def test_fastapi_state_and_checks_changed_after_startup(obs: Any) -> None:
+    import json
+    import os
+    from unittest import mock
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from dockerflow import checks
+    from dockerflow.fastapi import router
+    from dockerflow.fastapi.middleware import MozlogRequestSummaryLogger, RequestIdMiddleware
+    from dockerflow.logging import request_id_context
+
+    app = FastAPI()
+    app.include_router(router)
+    app.add_middleware(MozlogRequestSummaryLogger)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/rid")
+    def rid() -> dict[str, Any]:
+        return {"rid": request_id_context.get()}
+
+    os.mkdir("v1")
+    with open("v1/version.json", "w") as fp:
+        json.dump({"source": "s", "version": "1", "commit": "c", "build": "b"}, fp)
+
+    def fake() -> list[Any]:
+        return [checks.Error("fake down", id="compat.E001")]
+
+    with TestClient(app) as client:  # lifespan: the app has started
+        client.get("/rid")
+        app.state.DOCKERFLOW_SUMMARY_LOG_QUERYSTRING = True
+        app.state.DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE = 503
+        app.state.APP_DIR = "v1"
+        with obs.capture_logs("logs", loggers=("request.summary",)):
+            answer = client.get("/rid?x=1", headers={"X-Request-ID": "r-1"})
+        obs.response("rid", answer.status_code, answer.headers, answer.content)
+        with mock.patch("dockerflow.checks.get_checks", return_value={"fake": fake}):
+            answer = client.get("/__heartbeat__")
+        obs.response("heartbeat", answer.status_code, answer.headers, answer.content)
+        answer = client.get("/__version__")
+        obs.response("version", answer.status_code, answer.headers, answer.content)

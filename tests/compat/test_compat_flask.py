@@ -381,3 +381,261 @@ def test_flask_documented_settings_and_request_id_filter(obs: Any) -> None:
     obs.response("heartbeat", answer.status_code, answer.headers, answer.data)
     answer = client.get("/__version__")
     obs.response("version", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_summary_logger_replaced_after_init(obs: Any) -> None:
+    import logging
+
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    dockerflow = Dockerflow(app)
+    dockerflow.summary_logger = logging.getLogger("compat.summary")
+
+    @app.route("/page")
+    def page() -> str:
+        return "page"
+
+    with obs.capture_logs("logs", loggers=("compat.summary", "request.summary")):
+        app.test_client().get("/page", headers={"X-Request-ID": "r1"})
+
+
+@scenario
+def test_flask_summary_extra_overridden_in_a_subclass(obs: Any) -> None:
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    class MyDockerflow(Dockerflow):
+        def summary_extra(self) -> dict[str, Any]:
+            out = super().summary_extra()
+            out["tenant"] = "acme"
+            return out
+
+        def user_id(self) -> Any:
+            return "user-42"
+
+    app = Flask("compat")
+    MyDockerflow(app)
+
+    @app.route("/page")
+    def page() -> str:
+        return "page"
+
+    with obs.capture_logs("logs", loggers=("request.summary",)) as records:
+        app.test_client().get("/page", headers={"X-Request-ID": "r1"})
+        obs.record("tenant", [getattr(r, "tenant", "<unset>") for r in records])
+        obs.record("uid", [getattr(r, "uid", "<unset>") for r in records])
+
+
+@scenario
+def test_flask_user_id_patched_with_mock(obs: Any) -> None:
+    from unittest import mock
+
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    Dockerflow(app)
+
+    @app.route("/page")
+    def page() -> str:
+        return "page"
+
+    with (
+        mock.patch.object(Dockerflow, "user_id", return_value="user-7"),
+        obs.capture_logs("logs", loggers=("request.summary",)) as records,
+    ):
+        app.test_client().get("/page", headers={"X-Request-ID": "r1"})
+        obs.record("uid", [getattr(r, "uid", "<unset>") for r in records])
+
+
+@scenario
+def test_flask_silenced_checks_list_mutated_after_init(obs: Any) -> None:
+    from flask import Flask
+
+    from dockerflow import checks
+    from dockerflow.flask import Dockerflow
+
+    silenced: list[str] = ["other.W999"]
+    app = Flask("compat")
+    dockerflow = Dockerflow(app, silenced_checks=silenced)
+
+    @checks.register
+    def noisy() -> list[Any]:
+        return [checks.Warning("noise", id="compat.W001")]
+
+    client = app.test_client()
+    answer = client.get("/__heartbeat__")
+    obs.response("before", answer.status_code, answer.headers, answer.data)
+    silenced.append("compat.W001")
+    obs.record("same_list", dockerflow.silenced_checks is silenced)
+    answer = client.get("/__heartbeat__")
+    obs.response("after", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_get_checks_patched_with_mock(obs: Any) -> None:
+    from unittest import mock
+
+    from flask import Flask
+
+    from dockerflow import checks
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    Dockerflow(app)
+
+    def fake() -> list[Any]:
+        return [checks.Error("fake down", id="compat.E001")]
+
+    with mock.patch("dockerflow.checks.get_checks", return_value={"fake": fake}):
+        answer = app.test_client().get("/__heartbeat__")
+    obs.response("patched", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_config_changed_after_init(obs: Any) -> None:
+    import flask
+
+    from dockerflow import checks
+    from dockerflow.flask import Dockerflow
+
+    app = flask.Flask("compat")
+    Dockerflow(app)
+
+    @app.route("/rid")
+    def rid() -> Any:
+        return {"rid": flask.g.request_id}
+
+    client = app.test_client()
+    app.config["DOCKERFLOW_REQUEST_ID_HEADER_NAME"] = "X-Trace-Id"
+    app.config["DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"] = True
+    app.config["DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"] = 503
+    with obs.capture_logs("logs", loggers=("request.summary",)):
+        answer = client.get("/rid?x=1", headers={"X-Trace-Id": "trace-1"})
+    obs.response("rid", answer.status_code, answer.headers, answer.data)
+
+    @checks.register
+    def broken() -> list[Any]:
+        return [checks.Error("down", id="compat.E001")]
+
+    answer = client.get("/__heartbeat__")
+    obs.response("heartbeat", answer.status_code, answer.headers, answer.data)
+    app.config["DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE"] = 500
+    answer = client.get("/__heartbeat__")
+    obs.response("heartbeat_back", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_extension_logger_replaced_after_init(obs: Any) -> None:
+    import logging
+
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    dockerflow = Dockerflow(app)
+    dockerflow.logger = logging.getLogger("compat.ext")
+    with obs.capture_logs("error_logs", loggers=("compat.ext", "dockerflow")):
+        answer = app.test_client().get("/__error__")
+    obs.record("error_status", answer.status_code)
+
+
+@scenario
+def test_flask_version_path_after_init_app(obs: Any) -> None:
+    import json
+    import os
+
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    for name in ("one", "two"):
+        os.makedirs(f"{name}/app")
+        with open(f"{name}/version.json", "w") as fp:
+            json.dump({"source": name, "version": "v", "commit": "c", "build": "b"}, fp)
+    first = Flask("first", root_path=os.path.abspath("one/app"))
+    dockerflow = Dockerflow()
+    dockerflow.init_app(first)
+    path = dockerflow.version_path
+    obs.record("version_path", None if path is None else os.path.relpath(path))
+    answer = first.test_client().get("/__version__")
+    obs.response("first", answer.status_code, answer.headers, answer.data)
+    # The app's root moves after init_app.
+    first.root_path = os.path.abspath("two/app")
+    answer = first.test_client().get("/__version__")
+    obs.response("first_after_root_moved", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_app_ctx_globals_class_set_after_init(obs: Any) -> None:
+    import flask
+    from flask.ctx import _AppCtxGlobals
+
+    from dockerflow.flask import Dockerflow
+
+    class MyGlobals(_AppCtxGlobals):
+        pass
+
+    app = flask.Flask("compat")
+    Dockerflow(app)
+    app.app_ctx_globals_class = MyGlobals
+
+    @app.route("/rid")
+    def rid() -> Any:
+        return {"rid": getattr(flask.g, "request_id", "<unset>"), "g": type(flask.g).__name__}
+
+    answer = app.test_client().get("/rid", headers={"X-Request-ID": "rid-1"})
+    obs.response("rid", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_g_private_names(obs: Any) -> None:
+    import flask
+
+    from dockerflow.flask import Dockerflow
+
+    app = flask.Flask("compat")
+    Dockerflow(app)
+
+    @app.route("/g")
+    def g() -> Any:
+        return {
+            "_request_id": getattr(flask.g, "_request_id", "<unset>"),
+            "_start_timestamp": type(getattr(flask.g, "_start_timestamp", None)).__name__,
+        }
+
+    answer = app.test_client().get("/g", headers={"X-Request-ID": "rid-1"})
+    obs.response("g", answer.status_code, answer.headers, answer.data)
+
+
+@scenario
+def test_flask_summary_extra_that_raises(obs: Any) -> None:
+    from flask import Flask
+
+    from dockerflow.flask import Dockerflow
+
+    class Broken(Dockerflow):
+        def summary_extra(self) -> dict[str, Any]:
+            raise RuntimeError("no tenant")
+
+    app = Flask("compat")
+    Broken(app)
+
+    @app.route("/page")
+    def page() -> str:
+        return "page"
+
+    def request() -> Any:
+        answer = app.test_client().get("/page", headers={"X-Request-ID": "r1"})
+        return [answer.status_code, answer.get_data(as_text=True)]
+
+    with obs.capture_logs("logs", loggers=("request.summary",)) as records:
+        obs.outcome("request", request)
+        obs.record("summaries", [[r.levelname, r.rid] for r in records])

@@ -165,3 +165,125 @@ def test_sanic_documented_settings_and_request_id_filter(obs: Any) -> None:
     obs.response("heartbeat", answer.status, answer.headers, answer.body)
     _, answer = app.test_client.get("/__version__")
     obs.response("version", answer.status, answer.headers, answer.body)
+
+
+@scenario
+def test_sanic_summary_logger_replaced_after_init(obs: Any) -> None:
+    import logging
+
+    from sanic import Sanic, response
+
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    dockerflow = Dockerflow(app)
+    dockerflow.summary_logger = logging.getLogger("compat.summary")
+
+    @app.route("/page")
+    async def page(request: Any) -> Any:
+        return response.text("page")
+
+    with obs.capture_logs("logs", loggers=("compat.summary", "request.summary")):
+        _, answer = app.test_client.get("/page", headers={"X-Request-ID": "r1"})
+    obs.record("status", answer.status)
+
+
+@scenario
+def test_sanic_summary_extra_overridden_in_a_subclass(obs: Any) -> None:
+    from sanic import Sanic, response
+
+    from dockerflow.sanic import Dockerflow
+
+    class MyDockerflow(Dockerflow):
+        def summary_extra(self, request: Any) -> dict[str, Any]:
+            out = super().summary_extra(request)
+            out["tenant"] = "acme"
+            return out
+
+    app = Sanic("compat")
+    MyDockerflow(app)
+
+    @app.route("/page")
+    async def page(request: Any) -> Any:
+        return response.text("page")
+
+    @app.route("/fail")
+    async def fail(request: Any) -> Any:
+        raise ValueError("boom")
+
+    with obs.capture_logs("logs", loggers=("request.summary",)) as records:
+        app.test_client.get("/page", headers={"X-Request-ID": "r1"})
+        app.test_client.get("/fail", headers={"X-Request-ID": "r2"})
+        obs.record("tenant", [getattr(r, "tenant", "<unset>") for r in records])
+        obs.record("errno", [getattr(r, "errno", "<unset>") for r in records])
+
+
+@scenario
+def test_sanic_silenced_checks_list_mutated_after_init(obs: Any) -> None:
+    from sanic import Sanic
+
+    from dockerflow import checks
+    from dockerflow.sanic import Dockerflow
+
+    silenced = ["other.W999"]
+    app = Sanic("compat")
+    dockerflow = Dockerflow(app, silenced_checks=silenced)
+
+    @checks.register
+    def noisy() -> list[Any]:
+        return [checks.Warning("noise", id="compat.W001")]
+
+    silenced.append("compat.W001")
+    obs.record("same_list", dockerflow.silenced_checks is silenced)
+    _, answer = app.test_client.get("/__heartbeat__")
+    obs.response("silenced_after", answer.status, answer.headers, answer.body)
+
+
+@scenario
+def test_sanic_get_checks_patched_with_mock(obs: Any) -> None:
+    from unittest import mock
+
+    from sanic import Sanic
+
+    from dockerflow import checks
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    Dockerflow(app)
+
+    def fake() -> list[Any]:
+        return [checks.Error("fake down", id="compat.E001")]
+
+    with mock.patch("dockerflow.checks.get_checks", return_value={"fake": fake}):
+        _, answer = app.test_client.get("/__heartbeat__")
+    obs.response("patched_get_checks", answer.status, answer.headers, answer.body)
+
+
+@scenario
+def test_sanic_config_changed_after_init(obs: Any) -> None:
+    from sanic import Sanic, response
+
+    from dockerflow import checks
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    Dockerflow(app)
+
+    @app.route("/rid")
+    async def rid(request: Any) -> Any:
+        return response.json({"rid": request.ctx.id})
+
+    _, answer = app.test_client.get("/rid")
+    app.config.DOCKERFLOW_REQUEST_ID_HEADER_NAME = "X-Trace-Id"
+    app.config.DOCKERFLOW_SUMMARY_LOG_QUERYSTRING = True
+    app.config.DOCKERFLOW_HEARTBEAT_FAILED_STATUS_CODE = 503
+    with obs.capture_logs("logs", loggers=("request.summary",)):
+        _, answer = app.test_client.get("/rid?x=1", headers={"X-Trace-Id": "trace-1"})
+    obs.response("rid", answer.status, answer.headers, answer.body)
+
+    @checks.register
+    def broken() -> list[Any]:
+        return [checks.Error("down", id="compat.E001")]
+
+    _, answer = app.test_client.get("/__heartbeat__")
+    obs.response("heartbeat", answer.status, answer.headers, answer.body)

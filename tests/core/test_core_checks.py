@@ -129,3 +129,19 @@ def test_register_rejects_bad_timeout_and_non_callables():
         checks.register(lambda: [], name="x", timeout=-1)
     with pytest.raises(TypeError, match="callable"):
         checks.register("not a function")  # type: ignore[call-overload]
+
+
+def test_registered_checks_reads_the_default_registry_through_get_checks() -> None:
+    from unittest import mock
+
+    from dockerflow import checks as module
+
+    def fake() -> list[module.CheckMessage]:
+        return []
+
+    own = module.CheckRegistry()
+    own.register(fake, name="own")
+    with mock.patch("dockerflow.checks.get_checks", return_value={"patched": fake}):
+        assert list(module.registered_checks(module.default_registry)) == ["patched"]
+        assert list(module.registered_checks(own)) == ["own"]
+    assert module.registered_checks(module.default_registry) is module.default_registry.get_checks()

@@ -232,3 +232,26 @@ def test_log_summary_honours_level_and_record_factory(caplog):
     assert record.custom == "from-factory"
     assert record.name == logger.name
     assert record.path == "/"
+
+
+def test_log_summary_on_another_logger_logs_through_it() -> None:
+    import logging as _logging
+
+    from dockerflow.request import log_summary
+
+    logger = _logging.getLogger("core_test.replaced_summary")
+    seen: list[_logging.LogRecord] = []
+    collector = _logging.Handler()
+    collector.emit = seen.append  # type: ignore[method-assign]
+    logger.addHandler(collector)
+    logger.setLevel(_logging.INFO)
+    try:
+        log_summary({"rid": "other-1", "code": 200}, logger=logger)
+        log_summary({"rid": "other-2", "code": 500}, ValueError("text"), logger=logger)
+    finally:
+        logger.removeHandler(collector)
+    assert [(r.name, r.levelname, r.getMessage(), r.rid) for r in seen] == [
+        ("core_test.replaced_summary", "INFO", "", "other-1"),
+        ("core_test.replaced_summary", "ERROR", "text", "other-2"),
+    ]
+    assert seen[1].exc_info is not None and seen[1].exc_info[0] is ValueError

@@ -3,6 +3,7 @@ public hooks, a ``summary_logger``, ``viewpatterns`` and ``_build_extra_meta``."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
@@ -365,6 +366,23 @@ def test_a_hook_patched_after_the_middleware_is_built_is_called(hook: str) -> No
         response = middleware(RequestFactory().get("/"))
     assert response.content == b"inner"
     assert spy.call_count == 1
+
+
+@pytest.mark.parametrize("hook", ["process_request", "process_response", "_build_extra_meta"])
+def test_a_hook_patched_onto_the_instance_is_called(hook: str) -> None:
+    async def inner(request: Any) -> HttpResponse:
+        return HttpResponse("inner")
+
+    for middleware in (
+        DockerflowMiddleware(lambda request: HttpResponse("inner")),
+        DockerflowMiddleware(inner),
+    ):
+        with mock.patch.object(middleware, hook, wraps=getattr(middleware, hook)) as spy:
+            response = middleware(RequestFactory().get("/"))
+            if middleware.async_mode:
+                response = asyncio.run(response)
+        assert response.content == b"inner"
+        assert spy.call_count == 1, (hook, middleware.async_mode)
 
 
 @run_async

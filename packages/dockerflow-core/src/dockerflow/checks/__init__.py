@@ -12,6 +12,8 @@ This is the documented ``from dockerflow import checks`` API::
     results.level, results.statuses, results.details
 """
 
+from __future__ import annotations
+
 from .messages import (
     CRITICAL,
     DEBUG,
@@ -67,7 +69,21 @@ __all__ = [
     "level_to_text",
     "register",
     "register_partial",
+    "registered_checks",
     "run_checks",
     "run_checks_async",
     "to_check_thread",
 ]
+
+
+def registered_checks(registry: CheckRegistry) -> dict[str, CheckFn]:
+    """The checks of ``registry``, as a heartbeat runs them.
+
+    For the process-wide :data:`default_registry`, they are read through this
+    module's :func:`get_checks`, looked up when called: a test that patches it
+    (``mock.patch("dockerflow.checks.get_checks", ...)``) decides what the heartbeat
+    runs, as with the reference library.
+    """
+    if registry is default_registry:
+        return get_checks()
+    return registry.get_checks()

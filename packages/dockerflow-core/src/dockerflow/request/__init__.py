@@ -229,10 +229,20 @@ def exception_message(exc: BaseException) -> str:
         return type(exc).__name__
 
 
-def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> None:
+def log_summary(
+    fields: dict[str, Any],
+    exc: BaseException | None = None,
+    *,
+    logger: logging.Logger | None = None,
+) -> None:
     """Log the ``request.summary`` record: INFO with an empty message, or ERROR with
     ``str(exc)`` as the message (:func:`exception_message`) and the traceback when the
     view raised ``exc``; ``fields`` become attributes of the record (``extra``).
+
+    :param logger: the logger to log on, when an integration's ``summary_logger`` was
+        replaced by the application; the ``request.summary`` logger by default. Another
+        logger gets the record through :meth:`logging.Logger.info` or
+        :meth:`~logging.Logger.error`, as any record.
 
     This runs for every request, so it costs as little as the configuration allows.
     When the handlers are plain stream handlers with the mozlog formatter, the line
@@ -247,6 +257,12 @@ def log_summary(fields: dict[str, Any], exc: BaseException | None = None) -> Non
     """
     level = logging.INFO if exc is None else logging.ERROR
     summary_logger = _summary_logger or get_summary_logger()
+    if logger is not None and logger is not summary_logger:
+        if exc is None:
+            logger.info("", extra=fields)
+        else:
+            logger.error(exception_message(exc), extra=fields, exc_info=exc)
+        return
     if not summary_logger.isEnabledFor(level):
         return
     if exc is None:

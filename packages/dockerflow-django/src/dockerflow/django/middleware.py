@@ -56,10 +56,7 @@ from django.core.exceptions import (  # type: ignore[import-untyped]
     PermissionDenied,
     SuspiciousOperation,
 )
-from django.core.signals import (  # type: ignore[import-untyped]
-    request_finished,
-    setting_changed,
-)
+from django.core.signals import request_finished  # type: ignore[import-untyped]
 from django.http import Http404  # type: ignore[import-untyped]
 from django.http.multipartparser import MultiPartParserError  # type: ignore[import-untyped]
 from django.utils.deprecation import MiddlewareMixin  # type: ignore[import-untyped]
@@ -231,50 +228,53 @@ def _request_uid(request: Any) -> Any:
     return _uid(user)
 
 
-class _RequestSettings:
-    """The two settings read on every request, kept until a setting changes.
+_HEADER_SETTING = "DOCKERFLOW_REQUEST_ID_HEADER_NAME"
+_QUERYSTRING_SETTING = "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"
 
-    Reading a setting that is not defined costs microseconds (an exception inside
-    ``LazySettings``); they are read on the first request and again after
-    ``override_settings`` (Django's ``setting_changed`` signal) changes a
-    ``DOCKERFLOW_*`` setting.
-    """
 
-    __slots__ = ("meta_key", "querystring")
+# The two settings read on every request are read as the reference library reads
+# them: the header when the request comes in, the flag when its summary is built. So
+# a change counts at once (``override_settings``, pytest-django's ``settings``
+# fixture, ``mock.patch.object(settings, ...)``, an assignment). They are read from
+# the settings object itself, past ``LazySettings``: a setting that is not defined
+# costs no exception there (it does through ``LazySettings``: microseconds). What a
+# value means is kept until the value changes.
 
-    def __init__(self) -> None:
-        #: The ``request.META`` key of the request-id header.
-        self.meta_key = _meta_key(getattr(settings, "DOCKERFLOW_REQUEST_ID_HEADER_NAME", None))
-        flag = getattr(settings, "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", False)
-        #: Whether ``request.summary`` carries the query string.
-        self.querystring = False
+#: The header setting's value, and the ``request.META`` key it means.
+_header: tuple[Any, str] = (None, _meta_key(None))
+#: The query-string flag's value, and whether it is on.
+_querystring: tuple[Any, bool] = (False, False)
+
+
+def _header_meta_key() -> str:
+    """The ``request.META`` key of the ``DOCKERFLOW_REQUEST_ID_HEADER_NAME`` header."""
+    global _header
+    holder = _object_getattribute(settings, "_wrapped")  # not set up yet: LazySettings does it
+    value = getattr(settings if holder is empty else holder, _HEADER_SETTING, None)
+    known = _header
+    if known[0] is not value:
+        # Not a string (a misconfiguration, W001): the default header.
+        known = _header = (value, _meta_key(value if isinstance(value, str) else None))
+    return known[1]
+
+
+def _querystring_logged() -> bool:
+    """Whether ``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING`` is on."""
+    global _querystring
+    holder = _object_getattribute(settings, "_wrapped")
+    value = getattr(settings if holder is empty else holder, _QUERYSTRING_SETTING, False)
+    known = _querystring
+    if known[0] is not value:
+        on = False
         try:
-            self.querystring = parse_bool("DOCKERFLOW_SUMMARY_LOG_QUERYSTRING", flag)
+            on = parse_bool(_QUERYSTRING_SETTING, value)
         except ConfigurationError:
             # A typo in a logging flag must not turn every request into a 500.
             logging.getLogger("dockerflow.django").exception(
                 "Ignoring DOCKERFLOW_SUMMARY_LOG_QUERYSTRING: the query string is not logged"
             )
-
-
-_current: _RequestSettings | None = None
-
-
-def _request_settings() -> _RequestSettings:
-    global _current
-    current = _current
-    if current is None:
-        current = _current = _RequestSettings()
-    return current
-
-
-def _forget_settings(*, setting: str, **kwargs: Any) -> None:
-    global _current
-    if setting.startswith("DOCKERFLOW_"):
-        _current = None
-
-
-setting_changed.connect(_forget_settings, dispatch_uid="dockerflow.django.middleware")
+        known = _querystring = (value, on)
+    return known[1]
 
 
 def _release_request_id(**kwargs: Any) -> None:
@@ -300,7 +300,7 @@ def extract_request_id(request: Any) -> str:
 
     :returns: the request id.
     """
-    rid = get_or_generate_request_id(request.META, _request_settings().meta_key)
+    rid = get_or_generate_request_id(request.META, _header_meta_key())
     request.request_id = request._id = rid
     request_id_context.set(rid)
     return rid
@@ -382,7 +382,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         :meth:`process_exception` logged the summary already)."""
         if getattr(request, "_has_exception", False):
             return response
-        if type(self)._build_extra_meta is _own_build_extra_meta:
+        if getattr(self._build_extra_meta, "__func__", None) is _own_build_extra_meta:
             # Built only when logged: building it may load the user from the session.
             if not self.summary_logger.isEnabledFor(logging.INFO):
                 return response
@@ -417,7 +417,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
     # -- the calls ----------------------------------------------------------------------
 
     async def __acall__(self, request: Any) -> Any:
-        if not _hooks_are_ours(type(self)):
+        if not _hooks_are_ours(self):
             return await super().__acall__(request)
         self._start(request)
         view = self._endpoint(request)
@@ -465,7 +465,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
     def _fields(request: Any, uid: Any) -> dict[str, Any]:
         meta = request.META
         querystring = None
-        if _request_settings().querystring:
+        if _querystring_logged():
             querystring = unquote(meta.get("QUERY_STRING", ""))
         start = getattr(request, "_dockerflow_start", None)
         fields = summary_fields(
@@ -486,11 +486,7 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
 
     def _log(self, fields: dict[str, Any]) -> None:
         """Log an ``INFO`` summary on :attr:`summary_logger`."""
-        summary_logger = self.summary_logger
-        if summary_logger is get_summary_logger():
-            log_summary(fields)  # the fast path
-        else:
-            summary_logger.info("", extra=fields)
+        log_summary(fields, logger=self.summary_logger)
 
 
 #: The hooks as defined here: when a subclass (or a patch) replaces none of them,
@@ -500,14 +496,15 @@ _own_process_response = DockerflowMiddleware.process_response
 _own_build_extra_meta = DockerflowMiddleware._build_extra_meta
 
 
-def _hooks_are_ours(cls: type) -> bool:
-    """Whether ``cls`` has the three hooks as defined here. Checked on every call,
-    not once, so a hook patched onto the class later (``mock.patch.object``) is
-    called, as ``MiddlewareMixin.__acall__`` would call it."""
+def _hooks_are_ours(middleware: DockerflowMiddleware) -> bool:
+    """Whether the three hooks ``middleware`` would call are the ones defined here.
+    Checked on every request, not once, and on the bound methods, so a hook patched
+    later, onto the class or onto the instance (``mock.patch.object``), is called, as
+    ``MiddlewareMixin.__acall__`` would call it."""
     return (
-        cls.process_request is _own_process_request  # type: ignore[attr-defined]
-        and cls.process_response is _own_process_response  # type: ignore[attr-defined]
-        and cls._build_extra_meta is _own_build_extra_meta  # type: ignore[attr-defined]
+        getattr(middleware.process_request, "__func__", None) is _own_process_request
+        and getattr(middleware.process_response, "__func__", None) is _own_process_response
+        and getattr(middleware._build_extra_meta, "__func__", None) is _own_build_extra_meta
     )
 
 

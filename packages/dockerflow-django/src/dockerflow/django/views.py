@@ -92,7 +92,10 @@ __all__ = [
 
 def _logger() -> logging.Logger:
     # Looked up when used: a logging config applied after the import must not disable it.
-    return logging.getLogger("dockerflow.django")
+    # A ``logger`` set on this module (a test's ``mock.patch``) is used instead, as the
+    # reference library's module-level logger would be.
+    patched: logging.Logger | None = globals().get("logger")
+    return patched if patched is not None else logging.getLogger("dockerflow.django")
 
 
 #: The names the reference library's module had as values read at import time; here

@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException
 
 from .. import checks
 from ..heartbeat import HeartbeatRunner, broken_heartbeat_response
+from ..request import raise_error_endpoint
 from ..version import get_version, load_version_async
 from ._state import app_state_getter, read_app_settings
 
@@ -95,5 +96,7 @@ def error(request: Request) -> None:
     """``/__error__``: log an ``ERROR``, then raise, to test error reporting."""
     if not read_app_settings(request.app).enable_error_endpoint:
         raise HTTPException(status_code=404)
-    logging.getLogger(_LOGGER_NAME).error("The __error__ endpoint was called")
-    raise Exception("This is a test exception from the /__error__ endpoint.")
+    # A ``logger`` set on this module (a test's ``mock.patch``) is used, as the
+    # reference library's module-level logger would be.
+    patched: logging.Logger | None = globals().get("logger")
+    raise_error_endpoint(patched if patched is not None else logging.getLogger(_LOGGER_NAME))

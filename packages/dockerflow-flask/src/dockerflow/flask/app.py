@@ -44,7 +44,7 @@ from flask.signals import got_request_exception
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import InternalServerError
 
-from dockerflow.checks import CheckFn, CheckRegistry, default_registry
+from dockerflow.checks import CheckFn, CheckRegistry, default_registry, registered_checks
 from dockerflow.config import (
     DEFAULT_REQUEST_ID_HEADER,
     parse_bool,
@@ -123,7 +123,6 @@ class _RequestMiddleware:
         self.wsgi_app = wsgi_app
         self.extension = extension
         self.app = app
-        self.summary_enabled = get_summary_logger().isEnabledFor
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         header = self.app.config.get("DOCKERFLOW_REQUEST_ID_HEADER_NAME")
@@ -137,7 +136,11 @@ class _RequestMiddleware:
         # ``g`` exists already, so it gets this request's id here.
         pushed = _cv_app.get(None)
         if pushed is not None and pushed.app is self.app:
-            pushed.g.request_id = rid
+            pushed.g.request_id = pushed.g._request_id = rid
+        app = self.app
+        if not getattr(app.app_ctx_globals_class, "_dockerflow_request_id", False):
+            # The application set its own class of flask.g after init_app: extended too.
+            app.app_ctx_globals_class = _globals_with_request_id(app.app_ctx_globals_class)
 
         def start_response_noting_status(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -148,8 +151,11 @@ class _RequestMiddleware:
                 state.code = int(status[:3])  # WSGI: the three digits come first
             except ValueError:
                 state.code = None
-            if getattr(self.app, "login_manager", None) is not None:
-                state.uid = self.extension._user_id()
+            extension = self.extension
+            if not _hooks_are_ours(extension):
+                state.fields = extension._fields_now(self.app, state)
+            elif getattr(self.app, "login_manager", None) is not None:
+                state.uid = extension._user_id()
             return start_response(status, headers, exc_info)
 
         try:
@@ -160,10 +166,16 @@ class _RequestMiddleware:
         finally:
             try:
                 error = state.exc
-                if not state.logged and self.summary_enabled(
+                summary_logger = self.extension.summary_logger
+                if not state.logged and summary_logger.isEnabledFor(
                     logging.INFO if error is None else logging.ERROR
                 ):
-                    log_summary(self.extension._summary(self.app, environ, state), error)
+                    fields = state.fields
+                    if fields is None:
+                        fields = self.extension._summary(self.app, environ, state)
+                    elif error is not None:  # escaped after the response started
+                        fields["errno"] = 500
+                    log_summary(fields, error, logger=summary_logger)
             except Exception:  # never let logging break the response
                 _logger().exception("Could not log the request.summary record")
             finally:
@@ -189,7 +201,9 @@ class _RequestIdGlobals:
         super().__init__(*args, **kwargs)
         rid = request_id_context.get()
         if rid is not None:
-            self.request_id = rid
+            # ``_request_id`` and ``_start_timestamp``: the reference library's names.
+            self.request_id = self._request_id = rid
+            self._start_timestamp = time.time()
 
 
 def _init_flask_globals(self: Any) -> None:
@@ -199,7 +213,9 @@ def _init_flask_globals(self: Any) -> None:
     # Flask's ``__setattr__`` writes it.
     rid = request_id_context.get()
     if rid is not None:
-        self.__dict__["request_id"] = rid
+        attributes = self.__dict__
+        attributes["request_id"] = attributes["_request_id"] = rid
+        attributes["_start_timestamp"] = time.time()
 
 
 def _globals_with_request_id(base: type[Any]) -> type[Any]:
@@ -227,7 +243,8 @@ def extract_request_id(request: flask.Request) -> str:
     rid = get_or_generate_request_id(request.headers, header_name=header or None)  # type: ignore[arg-type]
     request_id_context.set(rid)
     if not hasattr(flask.g, "request_id"):
-        flask.g.request_id = rid
+        flask.g.request_id = flask.g._request_id = rid
+        flask.g._start_timestamp = time.time()
     return rid
 
 
@@ -239,10 +256,9 @@ def _log_summary_now(
     state.logged = True
     if code is not None:
         state.code = code
-    if getattr(app, "login_manager", None) is not None:
-        state.uid = extension._user_id()
     try:
-        log_summary(extension._summary(app, flask.request.environ, state), state.exc)
+        fields = extension._fields_now(app, state)
+        log_summary(fields, state.exc, logger=extension.summary_logger)
     except Exception:  # never let logging break the response
         _logger().exception("Could not log the request.summary record")
 
@@ -272,7 +288,7 @@ class HeartbeatFailure(InternalServerError):
 class _RequestState:
     """What the extension remembers about the request being handled."""
 
-    __slots__ = ("by_hand", "code", "exc", "logged", "rid", "start", "token", "uid")
+    __slots__ = ("by_hand", "code", "exc", "fields", "logged", "rid", "start", "token", "uid")
 
     def __init__(self, start: float, rid: str, by_hand: bool = False) -> None:
         self.start = start
@@ -280,6 +296,9 @@ class _RequestState:
         self.code: int | None = None
         self.exc: BaseException | None = None
         self.uid: Any = None
+        #: The fields built by an overridden ``summary_extra()`` (or ``user_id()``),
+        #: inside the request context.
+        self.fields: dict[str, Any] | None = None
         #: The summary is logged already (an error, or the hooks driven by hand).
         self.logged = False
         #: The request did not come through the middleware (``preprocess_request`` in a
@@ -455,9 +474,16 @@ class Dockerflow:
         **kwargs: Any,
     ) -> None:
         #: Check message IDs left out of the heartbeat.
-        self.silenced_checks: list[str] = list(silenced_checks or [])
-        #: The directory of ``version.json`` (``None``: the app root's parent).
+        # The caller's own list, as with the reference: an ID appended to it later
+        # silences that check from the next heartbeat on.
+        self.silenced_checks: list[str] = silenced_checks or []  # type: ignore[assignment]
+        #: The directory of ``version.json``. ``init_app`` sets it to the parent of the
+        #: application's root when none was given, as the reference library does.
         self.version_path = version_path
+        # What init_app set version_path to, and each application's own default: one
+        # extension may serve several applications.
+        self._default_version_path: Any = None
+        self._version_roots: dict[flask.Flask, str] = {}
         #: The default check timeout, in seconds (``DOCKERFLOW_CHECK_TIMEOUT`` wins).
         self.check_timeout = check_timeout
         #: The extension's internal logger.
@@ -501,6 +527,10 @@ class Dockerflow:
         blueprint.add_url_rule("/__error__", "error", self._error_view)
         blueprint.app_errorhandler(HeartbeatFailure)(self._heartbeat_exception_handler)
         app.register_blueprint(blueprint)
+        root = os.path.dirname(app.root_path)
+        self._version_roots[app] = root
+        if self.version_path is None:
+            self.version_path = self._default_version_path = root
 
         # The request id, timing, status, user and summary come from a WSGI middleware,
         # and flask.g.request_id from the class of flask.g (see _RequestIdGlobals):
@@ -575,9 +605,38 @@ class Dockerflow:
             current.start if current is not None else time.perf_counter(),
             current.rid if current is not None else request_id_context.get() or "",
         )
+        state.uid = self.user_id()
+        return self._summary(app, environ, state)
+
+    def _fields_now(self, app: flask.Flask, state: _RequestState) -> dict[str, Any]:
+        """The summary's fields, from inside the request context: built by
+        :meth:`summary_extra` when it or :meth:`user_id` is not the extension's own
+        (a subclass's override, a test's ``mock.patch``), as with the reference
+        library; ``code`` and ``errno`` are the request's."""
+        if not _hooks_are_ours(self):
+            global _summary_extra_failure_logged
+            try:
+                fields = self.summary_extra()
+            except Exception:  # the summary is still logged, with the fields of our own
+                # Logged once per process: a broken override must not flood the logs.
+                if not _summary_extra_failure_logged:
+                    _summary_extra_failure_logged = True
+                    _logger().exception(
+                        "summary_extra() failed: request.summary is logged with its "
+                        "default fields (logged once)"
+                    )
+            else:
+                return self._request_outcome(fields, state)
         if getattr(app, "login_manager", None) is not None:
             state.uid = self._user_id()
-        return self._summary(app, environ, state)
+        return self._summary(app, flask.request.environ, state)
+
+    @staticmethod
+    def _request_outcome(fields: dict[str, Any], state: _RequestState) -> dict[str, Any]:
+        fields["code"] = 500 if state.exc is not None and state.code is None else state.code
+        if state.exc is not None:
+            fields["errno"] = 500
+        return fields
 
     def user_id(self) -> Any:
         """Return the id of the current request's Flask-Login user, or ``None``.
@@ -622,8 +681,11 @@ class Dockerflow:
         """Serve ``version.json``: 200, 404 (``version.json not found``, as the reference
         answers) when there is none, 500 (JSON) when it is broken."""
         root = self.version_path
-        if root is None:
-            root = os.path.dirname(flask.current_app.root_path)
+        if root is None or root is self._default_version_path:
+            # Not chosen by the application: the default of this application, decided
+            # by init_app as with the reference (a root_path moved later is not followed).
+            app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+            root = self._version_roots.get(app) or os.path.dirname(app.root_path)
         status, body = load_version(self._version_callback, root)
         if status == 404:
             return VERSION_NOT_FOUND_TEXT, 404  # the reference's answer
@@ -671,7 +733,7 @@ class Dockerflow:
         still hung from an earlier heartbeat and does not start it again.
         """
         bound = []
-        for name, check in self.registry.get_checks().items():
+        for name, check in registered_checks(self.registry).items():
             cached = self._bound.get((app, name))
             if cached is None or cached[0] is not check:
                 cached = (check, _bind_to_app(app, check, name))
@@ -753,3 +815,21 @@ class Dockerflow:
         """
         self._version_callback = func
         return func
+
+
+#: Whether an overridden ``summary_extra()`` that raised was logged (once per process).
+_summary_extra_failure_logged = False
+
+#: The request hooks of :class:`Dockerflow` as defined here (see :func:`_hooks_are_ours`).
+_OWN_SUMMARY_EXTRA = Dockerflow.summary_extra
+_OWN_USER_ID = Dockerflow.user_id
+
+
+def _hooks_are_ours(extension: Dockerflow) -> bool:
+    """Whether ``summary_extra()`` and ``user_id()`` of ``extension`` are the ones
+    defined here. Checked on every request, on the bound methods, so an override or a
+    patch made at any time (``mock.patch.object``) builds the summary."""
+    return (
+        getattr(extension.summary_extra, "__func__", None) is _OWN_SUMMARY_EXTRA
+        and getattr(extension.user_id, "__func__", None) is _OWN_USER_ID
+    )

@@ -36,7 +36,7 @@ from sanic.exceptions import NotFound, SanicException
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
-from ..checks import CheckFn, CheckMessage, CheckRegistry, default_registry
+from ..checks import CheckFn, CheckMessage, CheckRegistry, default_registry, registered_checks
 from ..config import (
     DockerflowSettings,
     parse_bool,
@@ -186,7 +186,9 @@ class Dockerflow:
         #: The ``request.summary`` logger (configure its handlers; see the README).
         self.summary_logger = get_summary_logger()
         #: Check message IDs left out of the heartbeat.
-        self.silenced_checks: list[str] = list(silenced_checks or [])
+        # The caller's own list, as with the reference: an ID appended to it later
+        # silences that check from the next heartbeat on.
+        self.silenced_checks: list[str] = silenced_checks or []  # type: ignore[assignment]
         #: Where ``version.json`` is looked for.
         self.version_path = version_path
         #: The checks of the heartbeat: the process-wide registry of
@@ -291,7 +293,7 @@ class Dockerflow:
         hung from an earlier heartbeat and does not start it again.
         """
         pairs = []
-        for name, check in self.registry.get_checks().items():
+        for name, check in registered_checks(self.registry).items():
             cached = self._logged.get(name)
             if cached is None or cached[0] is not check:
                 cached = self._logged[name] = (check, _logging_calls(check, name))
@@ -361,7 +363,7 @@ class Dockerflow:
             if exc is None and not self.summary_logger.isEnabledFor(logging.INFO):
                 return
             ctx.dockerflow_status = response.status
-            log_summary(self.summary_extra(request), exc)
+            log_summary(self.summary_extra(request), exc, logger=self.summary_logger)
         finally:
             token = getattr(ctx, "dockerflow_token", None)
             if token is not None:

@@ -57,3 +57,19 @@ def test_the_views_logger_patched_with_mock_logs_the_error_endpoint() -> None:
     from dockerflow.django import views
 
     assert views.logger is logging.getLogger("dockerflow.django")
+
+
+def test_read_setting_is_getattr_of_settings_through_every_kind_of_holder() -> None:
+    from dockerflow.django.middleware import _read_setting
+
+    name = "DOCKERFLOW_REQUEST_ID_HEADER_NAME"
+    assert _read_setting(name, "dflt") == getattr(settings, name, "dflt")
+    with override_settings(DOCKERFLOW_REQUEST_ID_HEADER_NAME="X-Outer"):
+        assert _read_setting(name, "dflt") == "X-Outer"
+        with override_settings(DEBUG=True):  # a second holder, the value one level down
+            assert _read_setting(name, "dflt") == "X-Outer"
+            del settings.DOCKERFLOW_REQUEST_ID_HEADER_NAME  # deleted in the inner holder
+            assert _read_setting(name, "dflt") == "dflt" == getattr(settings, name, "dflt")
+        assert _read_setting(name, "dflt") == "X-Outer"
+    assert _read_setting(name, "dflt") == getattr(settings, name, "dflt")
+    assert _read_setting("DEBUG", None) is settings.DEBUG

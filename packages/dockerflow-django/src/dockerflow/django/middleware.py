@@ -50,7 +50,7 @@ from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from asgiref.sync import sync_to_async
-from django.conf import settings  # type: ignore[import-untyped]
+from django.conf import UserSettingsHolder, settings  # type: ignore[import-untyped]
 from django.core.exceptions import (  # type: ignore[import-untyped]
     BadRequest,
     PermissionDenied,
@@ -235,10 +235,9 @@ _QUERYSTRING_SETTING = "DOCKERFLOW_SUMMARY_LOG_QUERYSTRING"
 # The two settings read on every request are read as the reference library reads
 # them: the header when the request comes in, the flag when its summary is built. So
 # a change counts at once (``override_settings``, pytest-django's ``settings``
-# fixture, ``mock.patch.object(settings, ...)``, an assignment). They are read from
-# the settings object itself, past ``LazySettings``: a setting that is not defined
-# costs no exception there (it does through ``LazySettings``: microseconds). What a
-# value means is kept until the value changes.
+# fixture, ``mock.patch.object(settings, ...)``, an assignment), read past
+# ``LazySettings`` (see _read_setting). What a value means is kept until the value
+# changes.
 
 #: The header setting's value, and the ``request.META`` key it means.
 _header: tuple[Any, str] = (None, _meta_key(None))
@@ -246,11 +245,32 @@ _header: tuple[Any, str] = (None, _meta_key(None))
 _querystring: tuple[Any, bool] = (False, False)
 
 
+_MISSING: Any = object()
+
+
+def _read_setting(name: str, default: Any) -> Any:
+    """``getattr(settings, name, default)``, without the exception ``LazySettings`` and
+    ``UserSettingsHolder`` raise inside for a setting that is not defined (microseconds,
+    on every request): the holders of ``override_settings`` and ``settings.configure()``
+    are walked through their own attributes, down to the settings module or object,
+    read at C level."""
+    holder = _object_getattribute(settings, "_wrapped")
+    if holder is empty:  # not set up yet: LazySettings does it
+        return getattr(settings, name, default)
+    while type(holder) is UserSettingsHolder:
+        found = holder.__dict__.get(name, _MISSING)
+        if found is not _MISSING:
+            return found
+        if name in holder._deleted:
+            return default
+        holder = holder.default_settings
+    return getattr(holder, name, default)
+
+
 def _header_meta_key() -> str:
     """The ``request.META`` key of the ``DOCKERFLOW_REQUEST_ID_HEADER_NAME`` header."""
     global _header
-    holder = _object_getattribute(settings, "_wrapped")  # not set up yet: LazySettings does it
-    value = getattr(settings if holder is empty else holder, _HEADER_SETTING, None)
+    value = _read_setting(_HEADER_SETTING, None)
     known = _header
     if known[0] is not value:
         # Not a string (a misconfiguration, W001): the default header.
@@ -261,8 +281,7 @@ def _header_meta_key() -> str:
 def _querystring_logged() -> bool:
     """Whether ``DOCKERFLOW_SUMMARY_LOG_QUERYSTRING`` is on."""
     global _querystring
-    holder = _object_getattribute(settings, "_wrapped")
-    value = getattr(settings if holder is empty else holder, _QUERYSTRING_SETTING, False)
+    value = _read_setting(_QUERYSTRING_SETTING, False)
     known = _querystring
     if known[0] is not value:
         on = False

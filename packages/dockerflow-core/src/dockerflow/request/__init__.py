@@ -241,8 +241,7 @@ def log_summary(
 
     :param logger: the logger to log on, when an integration's ``summary_logger`` was
         replaced by the application; the ``request.summary`` logger by default. Another
-        logger gets the record through :meth:`logging.Logger.info` or
-        :meth:`~logging.Logger.error`, as any record.
+        logger gets the record through its ``info()`` or ``error()``, as any record.
 
     This runs for every request, so it costs as little as the configuration allows.
     When the handlers are plain stream handlers with the mozlog formatter, the line

@@ -206,6 +206,14 @@ INTENDED: tuple[Intended, ...] = (
         migration="with ``send_robust``: one that raises is logged",
     ),
     Intended(
+        scenarios="django_request_id_header_setting_that_is_not_a_string",
+        path="*",
+        reason="With DOCKERFLOW_REQUEST_ID_HEADER_NAME set to something other than a "
+        "string (a list, a number), the reference fails every request with a 500; ours "
+        "reads the default header and reports the setting as dockerflow.W001.",
+        migration="**A request-id header setting that is not a string breaks no request.**",
+    ),
+    Intended(
         scenarios="django_settings_changed_after_startup",
         path="__version__ overridden.body*",
         reason="The reference reads DOCKERFLOW_VERSION_CALLBACK (and "

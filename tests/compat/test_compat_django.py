@@ -769,3 +769,18 @@ def test_django_subclass_with_its_own_summary_logger(obs: Any) -> None:
     with obs.capture_logs("logs", loggers=("compat.summary", "request.summary")):
         middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="mine-1"))
         middleware.process_exception(RequestFactory().get("/x"), ValueError("boom"))
+
+
+@scenario
+def test_django_request_id_header_setting_that_is_not_a_string(obs: Any) -> None:
+    import compat_django
+
+    compat_django.setup()
+    from django.test import Client, override_settings
+
+    for key, value in (("list", ["X-Trace-Id"]), ("number", 42)):
+        with override_settings(DOCKERFLOW_REQUEST_ID_HEADER_NAME=value):
+            client = Client(raise_request_exception=False)
+            with compat_django.logs(obs, f"{key}_logs"):
+                response = client.get("/", HTTP_X_REQUEST_ID=f"rid-{key}")
+            obs.record(f"{key}_status", response.status_code)

@@ -482,7 +482,7 @@ class Dockerflow:
         self.version_path = version_path
         # What init_app set version_path to, and each application's own default: one
         # extension may serve several applications.
-        self._default_version_path: Any = None
+        self._default_version_path: str | None = None
         self._version_roots: dict[flask.Flask, str] = {}
         #: The default check timeout, in seconds (``DOCKERFLOW_CHECK_TIMEOUT`` wins).
         self.check_timeout = check_timeout
@@ -626,17 +626,13 @@ class Dockerflow:
                         "default fields (logged once)"
                     )
             else:
-                return self._request_outcome(fields, state)
+                fields["code"] = 500 if state.exc is not None and state.code is None else state.code
+                if state.exc is not None:
+                    fields["errno"] = 500
+                return fields
         if getattr(app, "login_manager", None) is not None:
             state.uid = self._user_id()
         return self._summary(app, flask.request.environ, state)
-
-    @staticmethod
-    def _request_outcome(fields: dict[str, Any], state: _RequestState) -> dict[str, Any]:
-        fields["code"] = 500 if state.exc is not None and state.code is None else state.code
-        if state.exc is not None:
-            fields["errno"] = 500
-        return fields
 
     def user_id(self) -> Any:
         """Return the id of the current request's Flask-Login user, or ``None``.

@@ -784,3 +784,54 @@ def test_django_request_id_header_setting_that_is_not_a_string(obs: Any) -> None
             with compat_django.logs(obs, f"{key}_logs"):
                 response = client.get("/", HTTP_X_REQUEST_ID=f"rid-{key}")
             obs.record(f"{key}_status", response.status_code)
+
+
+@scenario
+def test_django_summary_logger_switched_off(obs: Any) -> None:
+    """With ``request.summary`` off (a level above INFO, or disabled, as test settings
+    often have it), the summary's fields are still built: the user is loaded from the
+    session (a query) and the session marked accessed (``Vary: Cookie``), as a test
+    suite counting queries sees them."""
+    import asyncio
+    import logging
+
+    import compat_django
+
+    compat_django.setup()
+    compat_django.migrate()
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import AsyncClient, Client
+    from django.test.utils import CaptureQueriesContext
+
+    user = User.objects.create_user("compat-off", password="x")
+    summary = logging.getLogger("request.summary")
+    old_level, old_disabled = summary.level, summary.disabled
+
+    def user_queries(queries: Any) -> int:
+        return len([q for q in queries.captured_queries if "auth_user" in q["sql"]])
+
+    try:
+        for how in ("level", "disabled"):
+            if how == "level":
+                summary.setLevel(logging.WARNING)
+            else:
+                summary.setLevel(old_level)
+                summary.disabled = True
+            client = Client()
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get("/")
+            obs.response(f"{how}_logged_in", response.status_code, response.items(), b"")
+            obs.record(f"{how}_logged_in_user_queries", user_queries(queries))
+            response = Client().get("/")
+            obs.response(f"{how}_anonymous", response.status_code, response.items(), b"")
+
+        async def run() -> None:
+            response = await AsyncClient().get("/async/")
+            obs.response("asgi_anonymous", response.status_code, response.items(), b"")
+
+        asyncio.run(run())
+    finally:
+        summary.setLevel(old_level)
+        summary.disabled = old_disabled

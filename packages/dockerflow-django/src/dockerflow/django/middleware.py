@@ -223,7 +223,24 @@ def _session_key() -> str:
 def _request_uid(request: Any) -> Any:
     """The authenticated user's primary key, or ``""``."""
     user = getattr(request, "user", None)
-    if user is None or _surely_anonymous(request, user, may_load_session=True):
+    if user is None:
+        return ""
+    if type(user) is SimpleLazyObject:
+        # The usual request: Django's own lazy user, not loaded, and a session of
+        # Django's own classes with no key (no cookie) that nothing has read yet. That
+        # is _surely_anonymous's first case, decided here without its calls.
+        state = _object_getattribute(user, "__dict__")
+        session: Any = getattr(request, "session", None)
+        if (
+            state.get("_wrapped") is empty
+            and getattr(state.get("_setupfunc"), "__code__", None) is _stock_setup_code
+            and _stock_session_classes.get(type(session))
+        ):
+            own = session.__dict__
+            if "_session_cache" not in own and own.get("_SessionBase__session_key") is None:
+                session.accessed = True  # as reading it would (Vary: Cookie)
+                return ""
+    if _surely_anonymous(request, user, may_load_session=True):
         return ""
     return _uid(user)
 
@@ -254,16 +271,16 @@ def _read_setting(name: str, default: Any) -> Any:
     on every request): the holders of ``override_settings`` and ``settings.configure()``
     are walked through their own attributes, down to the settings module or object,
     read at C level."""
-    holder = _object_getattribute(settings, "_wrapped")
+    holder = _object_getattribute(settings, "_wrapped")  # LazyObject's own is slow
+    while type(holder) is UserSettingsHolder:
+        own = holder.__dict__
+        if name in own:
+            return own[name]
+        if name in own["_deleted"]:
+            return default
+        holder = own["default_settings"]
     if holder is empty:  # not set up yet: LazySettings does it
         return getattr(settings, name, default)
-    while type(holder) is UserSettingsHolder:
-        found = holder.__dict__.get(name, _MISSING)
-        if found is not _MISSING:
-            return found
-        if name in holder._deleted:
-            return default
-        holder = holder.default_settings
     return getattr(holder, name, default)
 
 
@@ -401,13 +418,9 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
         :meth:`process_exception` logged the summary already)."""
         if getattr(request, "_has_exception", False):
             return response
-        if getattr(self._build_extra_meta, "__func__", None) is _own_build_extra_meta:
-            # Built only when logged: building it may load the user from the session.
-            if not self.summary_logger.isEnabledFor(logging.INFO):
-                return response
-            fields = self._fields(request, _request_uid(request))
-        else:
-            fields = self._build_extra_meta(request)  # called, as with the reference
+        # Built even when the logger is off, as with the reference: reading the user
+        # id may load the user (a query) and mark the session accessed (Vary: Cookie).
+        fields = self._build_extra_meta(request)
         fields["code"] = response.status_code
         self._log(fields)
         return response
@@ -449,10 +462,8 @@ class DockerflowMiddleware(MiddlewareMixin):  # type: ignore[misc]
             except Exception as exc:
                 await sync_to_async(self.process_exception, thread_sensitive=True)(request, exc)
                 raise
-        # The hooks are ours here: the fields are built only when logged.
-        if not getattr(request, "_has_exception", False) and self.summary_logger.isEnabledFor(
-            logging.INFO
-        ):
+        # The hooks are ours here: their work, without the thread hop.
+        if not getattr(request, "_has_exception", False):
             fields = self._fields(request, await _auid(request))
             fields["code"] = response.status_code
             self._log(fields)

@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from ..request import RequestIdLogFilter, request_id_context
-from .formatter import _RECORD_ATTRS, JsonLogFormatter, MozlogFormatter, plain_values
+from .formatter import _PLAIN_TYPES, _RECORD_ATTRS, JsonLogFormatter, MozlogFormatter
 from .handler import MozlogHandler
 
 __all__ = ["write_fields"]
@@ -49,33 +49,6 @@ if hasattr(os, "register_at_fork"):  # not on Windows
     os.register_at_fork(after_in_child=_renew_pid)
 
 
-def _direct_handlers(logger: logging.Logger, level: int, rid: Any) -> list[Any] | None:
-    """The handlers the record would be emitted by, when all of them can be written
-    to directly; ``None`` when one cannot (or when there is none, and logging's
-    last resort would decide)."""
-    found = 0
-    handlers: list[Any] = []
-    current: logging.Logger | None = logger
-    while current is not None:
-        for handler in current.handlers:
-            found += 1
-            if level < handler.level:
-                continue
-            if (
-                type(handler) not in _DIRECT_HANDLERS
-                or type(handler.formatter) not in _DIRECT_FORMATTERS
-                or getattr(handler, "stream", None) is None
-            ):
-                return None
-            for check in handler.filters:
-                # The request-id filter would set the ``rid`` the fields already hold.
-                if type(check) is not RequestIdLogFilter or rid != request_id_context.get():
-                    return None
-            handlers.append(handler)
-        current = current.parent if current.propagate else None
-    return handlers if found else None
-
-
 def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> bool:
     """Write a record of ``logger`` at ``level`` whose ``extra`` values are ``fields``
     (and whose message is empty) straight to the handlers, when that is the same as
@@ -88,15 +61,41 @@ def write_fields(logger: logging.Logger, level: int, fields: dict[str, Any]) -> 
         or logger.filters
         or logging.getLogRecordFactory() is not logging.LogRecord
         or not _RECORD_ATTRS.isdisjoint(fields)  # a record's own attribute, or logger_name
-        or not plain_values(fields.values())
+        or not _PLAIN_TYPES.issuperset(map(type, fields.values()))  # see plain_values()
     ):
         return False
-    handlers = _direct_handlers(logger, level, fields.get("rid"))
-    if handlers is None:
+    # The handlers the record would be emitted by, as Logger.callHandlers finds them,
+    # when every one of them can be written to directly (and there is one at least:
+    # otherwise logging's last resort decides).
+    handlers: list[Any] = []
+    found = False
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            found = True
+            if level < handler.level:
+                continue
+            if (
+                type(handler) not in _DIRECT_HANDLERS
+                or type(handler.formatter) not in _DIRECT_FORMATTERS
+                or getattr(handler, "stream", None) is None
+            ):
+                return False
+            for check in handler.filters:
+                # The request-id filter would set the ``rid`` the fields already hold.
+                if (
+                    type(check) is not RequestIdLogFilter
+                    or fields.get("rid") != request_id_context.get()
+                ):
+                    return False
+            handlers.append(handler)
+        current = current.parent if current.propagate else None
+    if not found:
         return False
     timestamp = time.time_ns()
     process = _pid if logging.logProcesses else None
-    formatted_by = line = None
+    formatted_by: Any = None
+    line: Any = None
     # A MozlogHandler sets record.logger_name as it emits: its name is the Logger of its
     # line and of the lines of every handler after it (as on the record path).
     handler_name: Any = None

@@ -50,7 +50,7 @@ from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from asgiref.sync import sync_to_async
-from django.conf import UserSettingsHolder, settings  # type: ignore[import-untyped]
+from django.conf import Settings, UserSettingsHolder, settings  # type: ignore[import-untyped]
 from django.core.exceptions import (  # type: ignore[import-untyped]
     BadRequest,
     PermissionDenied,
@@ -262,7 +262,9 @@ _header: tuple[Any, str] = (None, _meta_key(None))
 _querystring: tuple[Any, bool] = (False, False)
 
 
-_MISSING: Any = object()
+#: The ``LazySettings`` instance's own attributes: ``_wrapped`` is read there directly,
+#: as ``LazyObject.__getattribute__`` costs a Python call for every attribute.
+_lazy_settings_state: dict[str, Any] = _object_getattribute(settings, "__dict__")
 
 
 def _read_setting(name: str, default: Any) -> Any:
@@ -271,7 +273,7 @@ def _read_setting(name: str, default: Any) -> Any:
     on every request): the holders of ``override_settings`` and ``settings.configure()``
     are walked through their own attributes, down to the settings module or object,
     read at C level."""
-    holder = _object_getattribute(settings, "_wrapped")  # LazyObject's own is slow
+    holder = _lazy_settings_state["_wrapped"]
     while type(holder) is UserSettingsHolder:
         own = holder.__dict__
         if name in own:
@@ -279,6 +281,8 @@ def _read_setting(name: str, default: Any) -> Any:
         if name in own["_deleted"]:
             return default
         holder = own["default_settings"]
+    if type(holder) is Settings:  # Django's own: every setting is one of its attributes
+        return holder.__dict__.get(name, default)
     if holder is empty:  # not set up yet: LazySettings does it
         return getattr(settings, name, default)
     return getattr(holder, name, default)

@@ -360,8 +360,8 @@ class Dockerflow:
             return
         ctx.dockerflow_logged = True
         try:
-            if exc is None and not self.summary_logger.isEnabledFor(logging.INFO):
-                return
+            # Built even when the logger is off, as with the reference (an override of
+            # summary_extra is called for every request).
             ctx.dockerflow_status = response.status
             log_summary(self.summary_extra(request), exc, logger=self.summary_logger)
         finally:

@@ -253,6 +253,35 @@ async def test_a_finished_request_releases_its_id_under_asgi() -> None:
     assert request_id_context.get() is None
 
 
+def test_a_request_whose_endpoint_raised_releases_its_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """/__error__ raises out of the middleware, so Django answers outside it: the id
+    is still on Django's "Internal Server Error" record, and released once the
+    response is closed."""
+    caplog.handler.addFilter(RequestIdLogFilter())
+    try:
+        with caplog.at_level(logging.INFO):
+            response = Client(raise_request_exception=False).get(
+                "/__error__", HTTP_X_REQUEST_ID="rid-raised"
+            )
+    finally:
+        caplog.handler.filters.clear()
+    assert response.status_code == 500
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Internal Server Error: /__error__"
+    assert record.rid == "rid-raised"  # type: ignore[attr-defined]
+    assert request_id_context.get() is None
+
+
+@run_async
+async def test_a_request_whose_endpoint_raised_releases_its_id_under_asgi() -> None:
+    client = AsyncClient(raise_request_exception=False)
+    response = await client.get("/__error__", headers={"X-Request-ID": "rid-raised"})
+    assert response.status_code == 500
+    assert request_id_context.get() is None
+
+
 @pytest.mark.parametrize(
     "sent", ["", "has space", "x" * 129, "new\nline", "caf\u00e9", "<script>", "a/b"]
 )

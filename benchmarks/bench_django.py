@@ -7,7 +7,7 @@ into a handler writing to ``/dev/null``. Both are called directly with a prepare
 WSGI environ, in interleaved rounds; the overhead is the median ratio of their
 per-request times, minus one.
 
-    uv run python benchmarks/bench_django.py [--rounds 15] [--requests 2000] [--bare]
+    uv run python benchmarks/bench_django.py [--rounds 60] [--requests 500] [--bare] [--configure]
 
 ``--bare`` measures against a project with no other middleware (the worst case
 for the ratio). ``--reference`` measures the reference library's middleware
@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+import types
 from typing import Any
 
 STARTPROJECT_MIDDLEWARE = [
@@ -55,14 +56,18 @@ def ok(request: Any) -> Any:
     return HttpResponse("ok")
 
 
-def setup(reference: bool) -> None:
+def setup(reference: bool, configure: bool = False) -> None:
+    """Set the project up as ``django-admin startproject`` does: from a settings module
+    (``DJANGO_SETTINGS_MODULE``), or with ``configure=True`` through
+    ``settings.configure()``, as a test setup may (every setting read past ``LazySettings``
+    then walks its ``UserSettingsHolder``)."""
     import django
     from django.conf import settings
 
     formatter = (
         "dockerflow.logging.JsonLogFormatter" if reference else "dockerflow.logging.MozlogFormatter"
     )
-    settings.configure(
+    values = dict(
         DEBUG=False,
         SECRET_KEY="bench-" + "x" * 50,
         ALLOWED_HOSTS=["*"],
@@ -92,6 +97,13 @@ def setup(reference: bool) -> None:
             },
         },
     )
+    if configure:
+        settings.configure(**values)
+    else:
+        module = types.ModuleType("bench_django_settings")
+        module.__dict__.update(values)
+        sys.modules[module.__name__] = module
+        os.environ["DJANGO_SETTINGS_MODULE"] = module.__name__
     import warnings
 
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -222,11 +234,14 @@ class ClientHandler:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--bare", action="store_true", help="no other middleware")
     parser.add_argument("--reference", action="store_true", help="the reference library")
     parser.add_argument("--client", action="store_true", help="through django.test.Client")
+    parser.add_argument(
+        "--configure", action="store_true", help="settings.configure() instead of a settings module"
+    )
     parser.add_argument(
         "--floor", action="store_true", help="also measure a minimal hand-written middleware"
     )
@@ -234,7 +249,7 @@ def main() -> None:
     if args.floor and args.reference:
         parser.error("--floor measures our yardstick: run it without --reference")
 
-    setup(args.reference)
+    setup(args.reference, configure=args.configure)
     base = [] if args.bare else STARTPROJECT_MIDDLEWARE
     dockerflow = ["dockerflow.django.middleware.DockerflowMiddleware", *base]
     factory = ClientHandler if args.client else make_handler
@@ -269,7 +284,8 @@ def main() -> None:
     label = "reference dockerflow" if args.reference else "dockerflow-django"
     project = "bare project" if args.bare else "startproject middleware"
     how = "django.test.Client" if args.client else "WSGIHandler"
-    print(f"{label}, {project}, {how}, {args.rounds} rounds x {args.requests} requests")
+    where = "settings.configure()" if args.configure else "a settings module"
+    print(f"{label}, {project}, {how}, {where}, {args.rounds} rounds x {args.requests} requests")
     summary = logging.getLogger("request.summary")
     for logged in (True, False):
         summary.disabled = not logged

@@ -67,21 +67,21 @@ def setup(reference: bool, configure: bool = False) -> None:
     formatter = (
         "dockerflow.logging.JsonLogFormatter" if reference else "dockerflow.logging.MozlogFormatter"
     )
-    values = dict(
-        DEBUG=False,
-        SECRET_KEY="bench-" + "x" * 50,
-        ALLOWED_HOSTS=["*"],
-        ROOT_URLCONF=__name__,
-        INSTALLED_APPS=[
+    values = {
+        "DEBUG": False,
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": ["*"],
+        "ROOT_URLCONF": __name__,
+        "INSTALLED_APPS": [
             "django.contrib.contenttypes",
             "django.contrib.auth",
             "django.contrib.sessions",
             "django.contrib.messages",
             "dockerflow.django",
         ],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-        USE_TZ=True,
-        LOGGING={
+        "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        "USE_TZ": True,
+        "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
             "formatters": {"mozlog": {"()": formatter, "logger_name": "bench"}},
@@ -96,7 +96,7 @@ def setup(reference: bool, configure: bool = False) -> None:
                 "request.summary": {"handlers": ["devnull"], "level": "INFO", "propagate": False}
             },
         },
-    )
+    }
     if configure:
         settings.configure(**values)
     else:

@@ -86,6 +86,20 @@ INTENDED: tuple[Intended, ...] = (
         migration="**A request that raised is logged at ERROR with its exception**",
     ),
     Intended(
+        scenarios="fastapi_summary_logger_subclass_overriding_format_and_log",
+        path="*_logs[[]4].level",
+        reason="The reference logs the summary of a request that raised at INFO without its "
+        "exception, like a success, with an overridden _format or _log too.",
+        migration="**A request that raised is logged at ERROR with its exception**",
+    ),
+    Intended(
+        scenarios="fastapi_summary_logger_subclass_overriding_format_and_log",
+        path="*_logs[[]4].message",
+        reason="The reference logs the summary of a request that raised at INFO without its "
+        "exception, like a success, with an overridden _format or _log too.",
+        migration="**A request that raised is logged at ERROR with its exception**",
+    ),
+    Intended(
         scenarios="fastapi_summary_handlers",
         path="handlers",
         reason="The reference adds a handler each time the middleware is built: every "

@@ -239,3 +239,55 @@ def test_fastapi_state_and_checks_changed_after_startup(obs: Any) -> None:
         obs.response("heartbeat", answer.status_code, answer.headers, answer.content)
         answer = client.get("/__version__")
         obs.response("version", answer.status_code, answer.headers, answer.content)
+
+
+@scenario
+def test_fastapi_summary_logger_subclass_overriding_format_and_log(obs: Any) -> None:
+    """A subclass of ``MozlogRequestSummaryLogger`` overriding ``_format(scope, info)``
+    (to add a field from the request's headers) or ``_log(scope, info)``, as the
+    reference's own code invites: both are called for every request."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from dockerflow.fastapi import router
+    from dockerflow.fastapi.middleware import MozlogRequestSummaryLogger, RequestIdMiddleware
+
+    seen: list[Any] = []
+
+    class WithTenant(MozlogRequestSummaryLogger):
+        def _format(self, scope: Any, info: Any) -> dict[str, Any]:
+            fields = super()._format(scope, info)
+            fields["tenant"] = info["request_headers"].get("x-tenant", "none")
+            return fields
+
+    class Watching(MozlogRequestSummaryLogger):
+        def _log(self, scope: Any, info: Any) -> None:
+            seen.append(
+                (
+                    scope["path"],
+                    sorted(k for k in info if k in ("request_headers", "response")),
+                    info["response"].get("status"),
+                    info["request_headers"].get("x-tenant"),
+                    isinstance(info.get("start_time"), float),
+                    info["end_time"] >= info["start_time"],
+                )
+            )
+            super()._log(scope, info)
+
+    for key, middleware in (("format", WithTenant), ("log", Watching)):
+        app = FastAPI()
+        app.include_router(router)
+        app.add_middleware(middleware)
+        app.add_middleware(RequestIdMiddleware)
+
+        @app.get("/boom")
+        def boom() -> None:
+            raise ValueError("boom")
+
+        client = TestClient(app, raise_server_exceptions=False)
+        with obs.capture_logs(f"{key}_logs"):
+            answer = client.get("/__lbheartbeat__", headers={"X-Tenant": "acme", "X-Request-ID": "t-1"})
+            obs.response(f"{key}_lbheartbeat", answer.status_code, answer.headers, answer.content)
+            answer = client.get("/boom", headers={"X-Request-ID": "t-2"})
+            obs.response(f"{key}_boom", answer.status_code, answer.headers, b"")
+    obs.record("seen_by_log", seen)

@@ -193,34 +193,89 @@ class MozlogRequestSummaryLogger:
             return
         start = time.perf_counter()
         status: int | None = None
+        started: Message | None = None
 
         def send_and_note_status(message: Message) -> Awaitable[None]:
             # Not a coroutine of its own: it hands back the server's ``send(message)``
             # awaitable, for the caller to await (one coroutine less per message).
-            nonlocal status
+            nonlocal status, started
             if status is None and message["type"] == "http.response.start":
                 status = message["status"]
+                started = message
             return send(message)
 
         try:
             await self.app(scope, receive, send_and_note_status)
         except Exception as exc:
-            self._log_failure(scope, 500, start, exc)
+            if _own_hooks(self):
+                self._log_failure(scope, 500, start, exc)
+            else:
+                self._log(scope, _info(started, start, exc))
             raise
         except BaseException:
             # Cancelled (the client went away, the server is stopping): the request still
             # gets its summary, with the status sent so far (None when there was none).
-            self._log_success(scope, status, start)
+            self._log_success(scope, status, start, started)
             raise
-        self._log_success(scope, status, start)
+        self._log_success(scope, status, start, started)
 
-    def _log_success(self, scope: Scope, status: int | None, start: float) -> None:
+    def _log_success(
+        self, scope: Scope, status: int | None, start: float, started: Message | None = None
+    ) -> None:
+        if not _own_hooks(self):
+            self._log(scope, _info(started, start))
+            return
         logger = self.logger
         if logger is _summary_logger():
             # The fast path (dockerflow.request.log_summary checks the level itself).
             log_summary(self.summary_extra(scope, status, start))
-        elif logger.isEnabledFor(logging.INFO):
+        else:
+            # Built even when the logger is off, as with the reference.
             logger.info("", extra=self.summary_extra(scope, status, start))
+
+    # The reference's two hooks, for a subclass that overrides them. Only then are they
+    # called (checked for every request, so a patch counts too); otherwise the middleware
+    # does their work without building ``info``.
+
+    def _log(self, scope: Scope, info: dict[str, Any]) -> None:
+        """Log the summary of the request ``scope``, from the fields :meth:`_format`
+        builds: at ``INFO``, or at ``ERROR`` with the exception when the app raised
+        (``info["exception"]``).
+
+        :param info: what is known of the request, as the reference library passes it:
+            ``request_headers`` (filled by :meth:`_format`), ``response`` (the
+            ``http.response.start`` message, ``{}`` when none was sent; its ``status``
+            is 500 when the app raised), ``start_time`` and ``end_time``
+            (:func:`time.time` readings), and ``exception`` when the app raised.
+        """
+        fields = self._format(scope, info)
+        exc = info.get("exception")
+        logger = self.logger
+        if exc is None:
+            if logger is _summary_logger():
+                log_summary(fields)
+            else:
+                logger.info("", extra=fields)
+        else:
+            fields["errno"] = 500
+            if logger is _summary_logger():
+                log_summary(fields, exc)
+            else:
+                logger.error("%s", exception_message(exc), exc_info=exc, extra=fields)
+
+    def _format(self, scope: Scope, info: dict[str, Any]) -> dict[str, Any]:
+        """The fields of the summary of the request ``scope`` (:meth:`summary_extra`),
+        with the request's headers put in ``info["request_headers"]`` (lowercase names),
+        as the reference library does: override it to add fields."""
+        headers = info.setdefault("request_headers", {})
+        for name, value in scope["headers"]:
+            headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        return self.summary_extra(
+            scope,
+            info.get("response", {}).get("status"),
+            info["dockerflow_start"],
+            info.get("exception"),
+        )
 
     def summary_extra(
         self, scope: Scope, status: int | None, start: float, exc: BaseException | None = None
@@ -267,3 +322,38 @@ class MozlogRequestSummaryLogger:
             log_summary(fields, exc)
         else:
             logger.error("%s", exception_message(exc), exc_info=exc, extra=fields)
+
+
+def _info(
+    started: Message | None, start: float, exc: BaseException | None = None
+) -> dict[str, Any]:
+    """The reference library's ``info`` of a request, for an overridden ``_log`` or
+    ``_format``: the response's start message (its ``status`` set to 500 when the app
+    raised, as the reference sets it), the wall-clock start and end, and ours: the
+    monotonic start (``dockerflow_start``) and the exception."""
+    end = time.time()
+    response: Any = started if started is not None else {}
+    info: dict[str, Any] = {
+        "request_headers": {},
+        "response": response,
+        "start_time": end - (time.perf_counter() - start),
+        "end_time": end,
+        "dockerflow_start": start,
+    }
+    if exc is not None:
+        response["status"] = 500
+        info["exception"] = exc
+    return info
+
+
+_own_log = MozlogRequestSummaryLogger._log
+_own_format = MozlogRequestSummaryLogger._format
+
+
+def _own_hooks(middleware: MozlogRequestSummaryLogger) -> bool:
+    """Whether the ``_log`` and ``_format`` that ``middleware`` would call are the ones
+    defined here (the bound methods, so a patch on the instance counts too)."""
+    return (
+        getattr(middleware._log, "__func__", None) is _own_log
+        and getattr(middleware._format, "__func__", None) is _own_format
+    )

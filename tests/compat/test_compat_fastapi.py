@@ -286,7 +286,9 @@ def test_fastapi_summary_logger_subclass_overriding_format_and_log(obs: Any) -> 
 
         client = TestClient(app, raise_server_exceptions=False)
         with obs.capture_logs(f"{key}_logs"):
-            answer = client.get("/__lbheartbeat__", headers={"X-Tenant": "acme", "X-Request-ID": "t-1"})
+            answer = client.get(
+                "/__lbheartbeat__", headers={"X-Tenant": "acme", "X-Request-ID": "t-1"}
+            )
             obs.response(f"{key}_lbheartbeat", answer.status_code, answer.headers, answer.content)
             answer = client.get("/boom", headers={"X-Request-ID": "t-2"})
             obs.response(f"{key}_boom", answer.status_code, answer.headers, b"")

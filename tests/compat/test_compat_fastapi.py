@@ -293,3 +293,33 @@ def test_fastapi_summary_logger_subclass_overriding_format_and_log(obs: Any) -> 
             answer = client.get("/boom", headers={"X-Request-ID": "t-2"})
             obs.response(f"{key}_boom", answer.status_code, answer.headers, b"")
     obs.record("seen_by_log", seen)
+
+
+@scenario
+def test_fastapi_run_checks_async_patched_with_mock(obs: Any) -> None:
+    """A test replacing ``dockerflow.checks.run_checks_async`` decides the heartbeat's
+    answer."""
+    from unittest import mock
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from dockerflow.checks.registry import ChecksResults
+    from dockerflow.fastapi import router
+
+    app = FastAPI()
+    app.include_router(router)
+    seen: list[Any] = []
+
+    async def fake_run(pairs: Any, silenced_check_ids: Any = None) -> Any:
+        seen.append(sorted(name for name, _ in pairs))
+        return ChecksResults(
+            details={"fake": {"status": "error", "level": 40, "messages": {"x.E1": "down"}}},
+            statuses={"fake": "error"},
+            level=40,
+        )
+
+    with mock.patch("dockerflow.checks.run_checks_async", fake_run):
+        answer = TestClient(app).get("/__heartbeat__")
+    obs.response("patched", answer.status_code, answer.headers, answer.content)
+    obs.record("calls", len(seen))

@@ -639,3 +639,33 @@ def test_flask_summary_extra_that_raises(obs: Any) -> None:
     with obs.capture_logs("logs", loggers=("request.summary",)) as records:
         obs.outcome("request", request)
         obs.record("summaries", [[r.levelname, r.rid] for r in records])
+
+
+@scenario
+def test_flask_run_checks_patched_with_mock(obs: Any) -> None:
+    """A test replacing ``dockerflow.checks.run_checks`` decides the heartbeat's answer."""
+    from unittest import mock
+
+    from flask import Flask
+
+    from dockerflow.checks.registry import ChecksResults
+    from dockerflow.flask import Dockerflow
+
+    app = Flask("compat")
+    Dockerflow(app)
+    seen: list[Any] = []
+
+    def fake_run(pairs: Any, silenced_check_ids: Any = None) -> Any:
+        seen.append((sorted(name for name, _ in pairs), silenced_check_ids))
+        return ChecksResults(
+            details={"fake": {"status": "error", "level": 40, "messages": {"x.E1": "down"}}},
+            statuses={"fake": "error"},
+            level=40,
+        )
+
+    with mock.patch("dockerflow.checks.run_checks", fake_run):
+        answer = app.test_client().get("/__heartbeat__")
+    obs.response("patched", answer.status_code, answer.headers, answer.data)
+    obs.record("calls", len(seen))
+    answer = app.test_client().get("/__heartbeat__")
+    obs.response("unpatched", answer.status_code, answer.headers, answer.data)

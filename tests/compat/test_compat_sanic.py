@@ -287,3 +287,32 @@ def test_sanic_config_changed_after_init(obs: Any) -> None:
 
     _, answer = app.test_client.get("/__heartbeat__")
     obs.response("heartbeat", answer.status, answer.headers, answer.body)
+
+
+@scenario
+def test_sanic_run_checks_async_patched_with_mock(obs: Any) -> None:
+    """A test replacing ``dockerflow.checks.run_checks_async`` decides the heartbeat's
+    answer."""
+    from unittest import mock
+
+    from sanic import Sanic
+
+    from dockerflow.checks.registry import ChecksResults
+    from dockerflow.sanic import Dockerflow
+
+    app = Sanic("compat")
+    Dockerflow(app)
+    seen: list[Any] = []
+
+    async def fake_run(pairs: Any, silenced_check_ids: Any = None) -> Any:
+        seen.append(sorted(name for name, _ in pairs))
+        return ChecksResults(
+            details={"fake": {"status": "error", "level": 40, "messages": {"x.E1": "down"}}},
+            statuses={"fake": "error"},
+            level=40,
+        )
+
+    with mock.patch("dockerflow.checks.run_checks_async", fake_run):
+        _, answer = app.test_client.get("/__heartbeat__")
+    obs.response("patched", answer.status, answer.headers, answer.body)
+    obs.record("calls", len(seen))

@@ -168,3 +168,32 @@ def test_same_names_different_checks_do_not_share_results():
     bad = runner.run([("db", lambda: [checks.Error("down", id="t.E")])], cache_ttl=60)
     assert good.statuses == {"db": "ok"}
     assert bad.statuses == {"db": "error"}
+
+
+def test_a_replaced_run_checks_decides_the_runs_sync_and_async() -> None:
+    """``mock.patch("dockerflow.checks.run_checks")`` (and ``run_checks_async``) decide
+    what the runner answers, as the reference's views call them; no cache is kept."""
+    from unittest import mock
+
+    failing = ChecksResults(statuses={"fake": "error"}, level=checks.ERROR)
+    calls: list[object] = []
+
+    def fake(pairs: object, silenced_check_ids: object = None) -> ChecksResults:
+        calls.append((pairs, silenced_check_ids))
+        return failing
+
+    async def fake_async(pairs: object, silenced_check_ids: object = None) -> ChecksResults:
+        return fake(pairs, silenced_check_ids)
+
+    def ok() -> list[object]:
+        return []
+
+    runner = HeartbeatRunner()
+    with mock.patch("dockerflow.checks.run_checks", fake):
+        assert runner.run([("ok", ok)], ["x.W1"], cache_ttl=60) is failing
+        assert runner.run([("ok", ok)], ["x.W1"], cache_ttl=60) is failing
+    assert calls == [([("ok", ok)], ["x.W1"])] * 2
+    assert runner.run([("ok", ok)]).level == 0  # unpatched: the checks run again
+    with mock.patch("dockerflow.checks.run_checks_async", fake_async):
+        assert asyncio.run(runner.run_async([("ok", ok)])) is failing
+    assert asyncio.run(runner.run_async([("ok", ok)])).level == 0

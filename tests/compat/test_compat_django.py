@@ -861,4 +861,14 @@ def test_django_run_checks_patched_with_mock(obs: Any) -> None:
 
     with mock.patch("dockerflow.checks.run_checks", fake_run):
         compat_django.get(obs, "patched __heartbeat__", Client(), "/__heartbeat__")
+
+        async def run() -> None:
+            from django.test import AsyncClient
+
+            response = await AsyncClient().get("/__heartbeat__")
+            obs.response("patched asgi __heartbeat__", response.status_code, [], response.content)
+
+        import asyncio
+
+        asyncio.run(run())
     obs.record("calls", len(seen))

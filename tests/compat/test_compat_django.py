@@ -842,22 +842,14 @@ def test_django_run_checks_patched_with_mock(obs: Any) -> None:
     """A test replacing ``dockerflow.checks.run_checks`` decides the heartbeat's answer."""
     from unittest import mock
 
+    import compat_checks
     import compat_django
 
     compat_django.setup()
     from django.test import Client
 
-    from dockerflow.checks.registry import ChecksResults
-
     seen: list[Any] = []
-
-    def fake_run(pairs: Any, silenced_check_ids: Any = None) -> Any:
-        seen.append(len(list(pairs)))
-        return ChecksResults(
-            details={"fake": {"status": "error", "level": 40, "messages": {"x.E1": "down"}}},
-            statuses={"fake": "error"},
-            level=40,
-        )
+    fake_run = compat_checks.fake_run_checks(seen)
 
     with mock.patch("dockerflow.checks.run_checks", fake_run):
         compat_django.get(obs, "patched __heartbeat__", Client(), "/__heartbeat__")

@@ -646,22 +646,15 @@ def test_flask_run_checks_patched_with_mock(obs: Any) -> None:
     """A test replacing ``dockerflow.checks.run_checks`` decides the heartbeat's answer."""
     from unittest import mock
 
+    import compat_checks
     from flask import Flask
 
-    from dockerflow.checks.registry import ChecksResults
     from dockerflow.flask import Dockerflow
 
     app = Flask("compat")
     Dockerflow(app)
     seen: list[Any] = []
-
-    def fake_run(pairs: Any, silenced_check_ids: Any = None) -> Any:
-        seen.append((sorted(name for name, _ in pairs), silenced_check_ids))
-        return ChecksResults(
-            details={"fake": {"status": "error", "level": 40, "messages": {"x.E1": "down"}}},
-            statuses={"fake": "error"},
-            level=40,
-        )
+    fake_run = compat_checks.fake_run_checks(seen)
 
     with mock.patch("dockerflow.checks.run_checks", fake_run):
         answer = app.test_client().get("/__heartbeat__")

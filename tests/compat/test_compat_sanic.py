@@ -295,22 +295,15 @@ def test_sanic_run_checks_async_patched_with_mock(obs: Any) -> None:
     answer."""
     from unittest import mock
 
+    import compat_checks
     from sanic import Sanic
 
-    from dockerflow.checks.registry import ChecksResults
     from dockerflow.sanic import Dockerflow
 
     app = Sanic("compat")
     Dockerflow(app)
     seen: list[Any] = []
-
-    async def fake_run(pairs: Any, silenced_check_ids: Any = None) -> Any:
-        seen.append(sorted(name for name, _ in pairs))
-        return ChecksResults(
-            details={"fake": {"status": "error", "level": 40, "messages": {"x.E1": "down"}}},
-            statuses={"fake": "error"},
-            level=40,
-        )
+    fake_run = compat_checks.fake_run_checks_async(seen)
 
     with mock.patch("dockerflow.checks.run_checks_async", fake_run):
         _, answer = app.test_client.get("/__heartbeat__")

@@ -222,24 +222,7 @@ def _session_key() -> str:
 def _request_uid(request: Any) -> Any:
     """The authenticated user's primary key, or ``""``."""
     user = getattr(request, "user", None)
-    if user is None:
-        return ""
-    if type(user) is SimpleLazyObject:
-        # The usual request: Django's own lazy user, not loaded, and a session of
-        # Django's own classes with no key (no cookie) that nothing has read yet. That
-        # is _surely_anonymous's first case, decided here without its calls.
-        state = _object_getattribute(user, "__dict__")
-        session: Any = getattr(request, "session", None)
-        if (
-            state.get("_wrapped") is empty
-            and getattr(state.get("_setupfunc"), "__code__", None) is _stock_setup_code
-            and _stock_session_classes.get(type(session))
-        ):
-            own = session.__dict__
-            if "_session_cache" not in own and own.get("_SessionBase__session_key") is None:
-                session.accessed = True  # as reading it would (Vary: Cookie)
-                return ""
-    if _surely_anonymous(request, user, may_load_session=True):
+    if user is None or _surely_anonymous(request, user, may_load_session=True):
         return ""
     return _uid(user)
 

@@ -225,13 +225,12 @@ class MozlogRequestSummaryLogger:
         if not _own_hooks(self):
             self._log(scope, _info(started, start))
             return
+        fields = self.summary_extra(scope, status, start)  # built even when the logger is off
         logger = self.logger
         if logger is _summary_logger():
-            # The fast path (dockerflow.request.log_summary checks the level itself).
-            log_summary(self.summary_extra(scope, status, start))
+            log_summary(fields)  # the fast path (log_summary checks the level itself)
         else:
-            # Built even when the logger is off, as with the reference.
-            logger.info("", extra=self.summary_extra(scope, status, start))
+            logger.info("", extra=fields)
 
     # The reference's two hooks, for a subclass that overrides them. Only then are they
     # called (checked for every request, so a patch counts too); otherwise the middleware
@@ -250,18 +249,11 @@ class MozlogRequestSummaryLogger:
         """
         fields = self._format(scope, info)
         exc = info.get("exception")
-        logger = self.logger
         if exc is None:
-            if logger is _summary_logger():
-                log_summary(fields)
-            else:
-                logger.info("", extra=fields)
+            log_summary(fields, logger=self.logger)
         else:
             fields["errno"] = 500
-            if logger is _summary_logger():
-                log_summary(fields, exc)
-            else:
-                logger.error("%s", exception_message(exc), exc_info=exc, extra=fields)
+            self._log_error(fields, exc)
 
     def _format(self, scope: Scope, info: dict[str, Any]) -> dict[str, Any]:
         """The fields of the summary of the request ``scope`` (:meth:`summary_extra`),
@@ -316,8 +308,10 @@ class MozlogRequestSummaryLogger:
         self, scope: Scope, status: int | None, start: float, exc: BaseException
     ) -> None:
         # A request that raised: ERROR, with the exception.
+        self._log_error(self.summary_extra(scope, status, start, exc), exc)
+
+    def _log_error(self, fields: dict[str, Any], exc: BaseException) -> None:
         logger = self.logger
-        fields = self.summary_extra(scope, status, start, exc)
         if logger is _summary_logger():
             log_summary(fields, exc)
         else:
